@@ -1,0 +1,73 @@
+//! `vigie`: the command-line client of the engine.
+//!
+//! Each subcommand lives in its own module under `commands/`; this file only parses arguments,
+//! checks the CPU, resolves paths and turns errors into a French message and an exit code.
+
+mod commands;
+mod progress;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vigie_engine::{PathOverrides, Paths};
+
+/// Vigie : assistant hors ligne sur le Code des douanes et le CIBS.
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about)]
+struct Cli {
+    /// Dossier des données (index, base, journal, réglages).
+    #[arg(long, global = true, env = "VIGIE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Dossier du corpus (fichiers .jsonl).
+    #[arg(long = "corpus", global = true, env = "VIGIE_CORPUS_DIR", value_name = "DIR")]
+    corpus_dir: Option<PathBuf>,
+    /// Dossier des modèles (contient manifest.toml).
+    #[arg(long = "models", global = true, env = "VIGIE_MODELS_DIR", value_name = "DIR")]
+    models_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Construit ou met à jour les index (plein texte et vectoriel).
+    Index(commands::index::Args),
+    /// Recherche les articles pertinents pour une question.
+    Search(commands::search::Args),
+    /// Évalue la recherche sur un jeu de questions annotées.
+    Eval(commands::eval::Args),
+    /// Mesure les performances de la recherche (JSON).
+    Bench(commands::bench::Args),
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    if let Err(message) = vigie_engine::cpu::check_cpu() {
+        eprintln!("erreur : {message}");
+        return ExitCode::from(3);
+    }
+    let cli = Cli::parse();
+    let overrides = PathOverrides {
+        data_dir: cli.data_dir,
+        corpus_dir: cli.corpus_dir,
+        models_dir: cli.models_dir,
+    };
+    let result = Paths::resolve(&overrides)
+        .map_err(anyhow::Error::from)
+        .and_then(|paths| match cli.command {
+            Command::Index(args) => commands::index::run(paths, args),
+            Command::Search(args) => commands::search::run(paths, args),
+            Command::Eval(args) => commands::eval::run(paths, args),
+            Command::Bench(args) => commands::bench::run(paths, args),
+        });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            log::error!("{error:#}");
+            eprintln!("erreur : {}", report::french_message(&error));
+            ExitCode::FAILURE
+        }
+    }
+}

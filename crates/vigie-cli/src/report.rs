@@ -1,0 +1,29 @@
+//! Turning errors into French messages for the terminal.
+
+use vigie_engine::EngineError;
+use vigie_engine::config::ConfigError;
+use vigie_engine::corpus::CorpusError;
+use vigie_engine::index::IndexError;
+use vigie_engine::retrieve::SearchError;
+
+/// The French message of the innermost engine error, or the error's own text.
+pub fn french_message(error: &anyhow::Error) -> String {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<EngineError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<ConfigError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<CorpusError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<IndexError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<SearchError>() {
+            return e.message_fr();
+        }
+    }
+    error.to_string()
+}

@@ -1,0 +1,20 @@
+//! Vigie's engine: the law as data, retrieval, and (in later modules) generation and grounded
+//! answers, as a synchronous library.
+//!
+//! The engine knows nothing of the desktop shell, async runtimes or the UI: the `vigie` CLI,
+//! the Tauri shell and the tests are equal clients. See `ARCHITECTURE.md` for the map.
+
+pub mod config;
+pub mod corpus;
+pub mod cpu;
+pub mod embed;
+pub mod engine;
+pub mod eval;
+pub mod index;
+pub mod integrity;
+pub mod registry;
+pub mod retrieve;
+pub mod usage;
+
+pub use config::{PathOverrides, Paths};
+pub use engine::{Engine, EngineError, IndexAction};
