@@ -22,7 +22,7 @@ fn header_and_tokenizer_are_read_from_the_file() {
     assert_eq!(file.header.hidden, 384);
     assert_eq!(file.header.layers, 12);
     assert_eq!(file.header.vocab, 250_037);
-    assert_eq!(file.vocab.pieces.len(), 250_037);
+    assert_eq!(file.vocab.pieces.len(), 250_002);
     assert_eq!(file.vocab.pieces[file.vocab.bos as usize].0, "<s>");
     assert_eq!(file.vocab.pieces[file.vocab.eos as usize].0, "</s>");
 }

@@ -147,9 +147,10 @@ pub fn parse(bytes: &[u8]) -> Result<E5File, EmbedError> {
         return Err(EmbedError::Format("hidden size not divisible by heads".into()));
     }
     let vocab = parse_vocab(&mut c)?;
-    if vocab.pieces.len() != header.vocab {
+    // The embedding table may be padded beyond the tokenizer's pieces, never the reverse.
+    if vocab.pieces.len() > header.vocab {
         return Err(EmbedError::Format(format!(
-            "tokenizer has {} pieces, header says {}",
+            "tokenizer has {} pieces, more than the {} rows of the embedding table",
             vocab.pieces.len(),
             header.vocab
         )));
