@@ -13,6 +13,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use vigie_engine::{PathOverrides, Paths};
 
+// Model inference allocates and frees large tensors at every layer; glibc's allocator returns
+// them to the kernel and pays page faults to get them back. mimalloc keeps them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Vigie : assistant hors ligne sur le Code des douanes et le CIBS.
 #[derive(Debug, Parser)]
 #[command(name = "vigie", version, about)]

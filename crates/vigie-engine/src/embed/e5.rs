@@ -214,25 +214,67 @@ impl Embedder for E5Embedder {
         }
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].len()));
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        // Longest first: the first sequence of a batch fixes its padded width.
+        let mut batches: Vec<Vec<usize>> = Vec::new();
         let mut start = 0;
         while start < order.len() {
-            // Longest first: the first sequence fixes the padded width of the batch.
             let width = encoded[order[start]].len().max(1);
             let fit = (TOKEN_BUDGET / width).clamp(1, MAX_BATCH);
             let end = (start + fit).min(order.len());
-            let batch: Vec<Vec<u32>> = order[start..end]
-                .iter()
-                .map(|&i| encoded[i].clone())
-                .collect();
-            let vectors = self.encode_batch(&batch)?;
-            for (&i, v) in order[start..end].iter().zip(vectors) {
-                out[i] = v;
-            }
+            batches.push(order[start..end].to_vec());
             start = end;
-            progress(start, texts.len());
         }
-        Ok(out)
+        // Several batches run at once: candle's matrix products are parallel, but layer norms,
+        // masks and pooling are not, and a second batch keeps the other cores busy meanwhile.
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(batches.len())
+            .max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (sender, receiver) = std::sync::mpsc::channel::<Result<(usize, Vec<Vec<f32>>), EmbedError>>();
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        let mut failure = None;
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                let sender = sender.clone();
+                let (next, batches, encoded) = (&next, &batches, &encoded);
+                scope.spawn(move || {
+                    loop {
+                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(batch) = batches.get(b) else { break };
+                        let inputs: Vec<Vec<u32>> = batch.iter().map(|&i| encoded[i].clone()).collect();
+                        let result = self.encode_batch(&inputs).map(|v| (b, v));
+                        let failed = result.is_err();
+                        if sender.send(result).is_err() || failed {
+                            // Stop the other workers too.
+                            next.store(usize::MAX / 2, std::sync::atomic::Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(sender);
+            let mut done = 0;
+            for message in receiver {
+                match message {
+                    Ok((b, vectors)) => {
+                        for (&i, v) in batches[b].iter().zip(vectors) {
+                            out[i] = v;
+                        }
+                        done += batches[b].len();
+                        progress(done, texts.len());
+                    }
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 }
 
