@@ -26,10 +26,20 @@ struct Cli {
     #[arg(long, global = true, env = "VIGIE_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Dossier du corpus (fichiers .jsonl).
-    #[arg(long = "corpus", global = true, env = "VIGIE_CORPUS_DIR", value_name = "DIR")]
+    #[arg(
+        long = "corpus",
+        global = true,
+        env = "VIGIE_CORPUS_DIR",
+        value_name = "DIR"
+    )]
     corpus_dir: Option<PathBuf>,
     /// Dossier des modèles (contient manifest.toml).
-    #[arg(long = "models", global = true, env = "VIGIE_MODELS_DIR", value_name = "DIR")]
+    #[arg(
+        long = "models",
+        global = true,
+        env = "VIGIE_MODELS_DIR",
+        value_name = "DIR"
+    )]
     models_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -45,6 +55,12 @@ enum Command {
     Eval(commands::eval::Args),
     /// Mesure les performances de la recherche (JSON).
     Bench(commands::bench::Args),
+    /// Affiche un article, tel qu'en vigueur ou à une date, et son historique.
+    Article(commands::article::Args),
+    /// Compare deux éditions d'un code (ajoutés, abrogés, modifiés, inchangés).
+    Diff(commands::diff::Args),
+    /// Journal d'audit chaîné : tête, vérification, export.
+    Audit(commands::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +82,9 @@ fn main() -> ExitCode {
             Command::Search(args) => commands::search::run(paths, args),
             Command::Eval(args) => commands::eval::run(paths, args),
             Command::Bench(args) => commands::bench::run(paths, args),
+            Command::Article(args) => commands::article::run(paths, args),
+            Command::Diff(args) => commands::diff::run(paths, args),
+            Command::Audit(args) => commands::audit::run(paths, args),
         });
     match result {
         Ok(code) => code,

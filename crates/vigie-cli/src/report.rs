@@ -1,10 +1,12 @@
 //! Turning errors into French messages for the terminal.
 
 use vigie_engine::EngineError;
+use vigie_engine::audit::AuditError;
 use vigie_engine::config::ConfigError;
 use vigie_engine::corpus::CorpusError;
 use vigie_engine::index::IndexError;
 use vigie_engine::retrieve::SearchError;
+use vigie_engine::versions::VersionError;
 
 /// The French message of the innermost engine error, or the error's own text.
 pub fn french_message(error: &anyhow::Error) -> String {
@@ -22,6 +24,12 @@ pub fn french_message(error: &anyhow::Error) -> String {
             return e.message_fr();
         }
         if let Some(e) = cause.downcast_ref::<SearchError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<AuditError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<VersionError>() {
             return e.message_fr();
         }
     }

@@ -149,10 +149,10 @@ fn find_in_ancestors(relative: &Path, marker: Option<&str>) -> Option<PathBuf> {
     if let Ok(cwd) = std::env::current_dir() {
         starts.push(cwd);
     }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe.parent() {
-            starts.push(dir.to_path_buf());
-        }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        starts.push(dir.to_path_buf());
     }
     for start in starts {
         for ancestor in start.ancestors() {

@@ -178,15 +178,25 @@ impl Engine {
         progress: &mut dyn FnMut(BuildProgress),
     ) -> Result<(RetrievalIndex, IndexAction), EngineError> {
         let dir = self.paths.index_dir();
+        let expected = self.index_expectation(embedder);
+        if !force {
+            match RetrievalIndex::open(&dir, &expected) {
+                Ok(index) => return Ok((index, IndexAction::Opened)),
+                Err(e) if e.needs_rebuild() => {
+                    log::warn!("index at {} unusable: {e}", dir.display());
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // One build at a time per data directory (the app and the CLI may start together).
+        let _lock = BuildLock::acquire(&dir)?;
         let reason = if force {
             "rebuild requested".to_string()
         } else {
-            match RetrievalIndex::open(&dir, &self.index_expectation(embedder)) {
+            // Another process may have built it while we waited for the lock.
+            match RetrievalIndex::open(&dir, &expected) {
                 Ok(index) => return Ok((index, IndexAction::Opened)),
-                Err(e) if e.needs_rebuild() => {
-                    log::warn!("index at {} unusable, rebuilding: {e}", dir.display());
-                    e.to_string()
-                }
+                Err(e) if e.needs_rebuild() => e.to_string(),
                 Err(e) => return Err(e.into()),
             }
         };
@@ -205,5 +215,34 @@ impl Engine {
             Retriever::new(Arc::clone(&self.corpus), embedder, index),
             action,
         ))
+    }
+}
+
+/// An exclusive lock on `<index dir>.lock`, released when dropped.
+struct BuildLock {
+    _file: std::fs::File,
+}
+
+impl BuildLock {
+    fn acquire(index_dir: &std::path::Path) -> Result<Self, IndexError> {
+        let path = index_dir.with_extension("lock");
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| IndexError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let io = |source| IndexError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(Self { _file: file })
     }
 }

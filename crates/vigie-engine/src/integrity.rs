@@ -43,7 +43,10 @@ impl IntegrityError {
     pub fn message_fr(&self) -> String {
         match self {
             IntegrityError::Io { path, source } => {
-                format!("Fichier introuvable ou illisible : {} ({source})", path.display())
+                format!(
+                    "Fichier introuvable ou illisible : {} ({source})",
+                    path.display()
+                )
             }
             IntegrityError::Mismatch { path, .. } => format!(
                 "La somme de contrôle de {} ne correspond pas au manifeste : fichier corrompu, tronqué ou remplacé. Il n'a pas été chargé.",
@@ -133,10 +136,12 @@ impl ChecksumCache {
             .to_string_lossy()
             .to_string();
         let mut cache = self.load();
-        if let Some(known) = cache.files.get(&key) {
-            if known.size == meta.len() && known.modified_ns == modified_ns && modified_ns != 0 {
-                return Ok(known.sha256.clone());
-            }
+        if let Some(known) = cache.files.get(&key)
+            && known.size == meta.len()
+            && known.modified_ns == modified_ns
+            && modified_ns != 0
+        {
+            return Ok(known.sha256.clone());
         }
         let sha256 = sha256_file(file)?;
         cache.files.insert(

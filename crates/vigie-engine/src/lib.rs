@@ -18,3 +18,5 @@ pub mod usage;
 
 pub use config::{PathOverrides, Paths};
 pub use engine::{Engine, EngineError, IndexAction};
+pub mod audit;
+pub mod versions;

@@ -103,10 +103,16 @@ impl RegistryError {
     pub fn message_fr(&self) -> String {
         match self {
             RegistryError::Io { path, source } => {
-                format!("Impossible de lire le manifeste des modèles {} : {source}", path.display())
+                format!(
+                    "Impossible de lire le manifeste des modèles {} : {source}",
+                    path.display()
+                )
             }
             RegistryError::Invalid { path, reason } => {
-                format!("Manifeste des modèles invalide ({}) : {reason}", path.display())
+                format!(
+                    "Manifeste des modèles invalide ({}) : {reason}",
+                    path.display()
+                )
             }
             RegistryError::Unknown(name) => {
                 format!("Aucun modèle nommé « {name} » dans le manifeste.")

@@ -60,7 +60,12 @@ fn every_article_number_of_the_corpus_is_found_by_lookup() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures: {:?}", failures.len(), &failures[..failures.len().min(20)]);
+    assert!(
+        failures.is_empty(),
+        "{} failures: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(20)]
+    );
 }
 
 #[test]
@@ -111,16 +116,31 @@ fn chunks_of_real_articles_cover_them_exactly_on_word_boundaries() {
             let after = article.text[pair[1].start..].chars().next();
             let inside_word = before.is_some_and(char::is_alphanumeric)
                 && after.is_some_and(char::is_alphanumeric);
-            assert!(!inside_word, "{} cut inside a word at {}", article.id, pair[1].start);
+            assert!(
+                !inside_word,
+                "{} cut inside a word at {}",
+                article.id, pair[1].start
+            );
         }
         for ch in &chunks {
-            assert!(article.text.is_char_boundary(ch.start) && article.text.is_char_boundary(ch.end));
-            assert!(ch.end - ch.start <= MAX_CHUNK_BYTES, "{} chunk too long", article.id);
+            assert!(
+                article.text.is_char_boundary(ch.start) && article.text.is_char_boundary(ch.end)
+            );
+            assert!(
+                ch.end - ch.start <= MAX_CHUNK_BYTES,
+                "{} chunk too long",
+                article.id
+            );
             assert_eq!(ch.article_id, article.id);
         }
         if article.text.len() > 10_000 {
             long_articles += 1;
-            assert!(chunks.len() >= 8, "{} has only {} chunks", article.id, chunks.len());
+            assert!(
+                chunks.len() >= 8,
+                "{} has only {} chunks",
+                article.id,
+                chunks.len()
+            );
         }
     }
     assert!(long_articles > 0);
@@ -148,19 +168,46 @@ fn missing_fields_bad_dates_and_duplicates_are_rejected() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let good = r#"{"id":"X-1","code":"C","edition":"2025-07-13","article":"1","path":[],"text":"t","status":"en vigueur","date":null,"source":"s"}"#;
     let cases = [
-        (r#"{"id":"X-1","code":"C","edition":"13/07/2025","article":"1","path":[],"text":"t","status":"s","date":null,"source":"s"}"#, "edition"),
-        (r#"{"id":"X-1","code":"C","edition":"2025-07-13","path":[],"text":"t","status":"s","date":null,"source":"s"}"#, "article"),
-        (r#"{"id":"X-1","code":"C","edition":"2025-07-13","article":"1","path":[],"text":"  ","status":"s","date":null,"source":"s"}"#, "empty text"),
+        (
+            r#"{"id":"X-1","code":"C","edition":"13/07/2025","article":"1","path":[],"text":"t","status":"s","date":null,"source":"s"}"#,
+            "edition",
+        ),
+        (
+            r#"{"id":"X-1","code":"C","edition":"2025-07-13","path":[],"text":"t","status":"s","date":null,"source":"s"}"#,
+            "article",
+        ),
+        (
+            r#"{"id":"X-1","code":"C","edition":"2025-07-13","article":"1","path":[],"text":"  ","status":"s","date":null,"source":"s"}"#,
+            "empty text",
+        ),
     ];
     for (line, what) in cases {
-        std::fs::write(dir.path().join("a.jsonl"), format!("{good}\n{line}\n")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("a.jsonl"), format!("{good}\n{line}\n"))
+            .unwrap_or_else(|e| panic!("{e}"));
         let err = Corpus::load(dir.path()).err();
-        assert!(matches!(err, Some(CorpusError::MalformedLine { line: 2, .. }) | Some(CorpusError::DuplicateId { .. })), "{what}: {err:?}");
+        assert!(
+            matches!(
+                err,
+                Some(CorpusError::MalformedLine { line: 2, .. })
+                    | Some(CorpusError::DuplicateId { .. })
+            ),
+            "{what}: {err:?}"
+        );
     }
-    std::fs::write(dir.path().join("a.jsonl"), format!("{good}\n{good}\n")).unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(Corpus::load(dir.path()), Err(CorpusError::DuplicateId { .. })));
+    std::fs::write(dir.path().join("a.jsonl"), format!("{good}\n{good}\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(
+        Corpus::load(dir.path()),
+        Err(CorpusError::DuplicateId { .. })
+    ));
     std::fs::write(dir.path().join("a.jsonl"), b"\xff\xfe{}\n").unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(Corpus::load(dir.path()), Err(CorpusError::MalformedLine { line: 1, .. })));
+    assert!(matches!(
+        Corpus::load(dir.path()),
+        Err(CorpusError::MalformedLine { line: 1, .. })
+    ));
     let empty = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(Corpus::load(empty.path()), Err(CorpusError::Empty { .. })));
+    assert!(matches!(
+        Corpus::load(empty.path()),
+        Err(CorpusError::Empty { .. })
+    ));
 }

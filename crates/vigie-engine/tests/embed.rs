@@ -35,7 +35,11 @@ fn french_text_is_segmented_into_sentencepiece_pieces() {
         .pieces("Les marchandises prohibées à l'importation")
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(pieces.first().map(String::as_str), Some("▁Les"));
-    assert!(pieces.iter().any(|p| p.contains("marchandises") || p.contains("march")));
+    assert!(
+        pieces
+            .iter()
+            .any(|p| p.contains("marchandises") || p.contains("march"))
+    );
     let joined: String = pieces.concat().replace('▁', " ");
     assert_eq!(joined.trim(), "Les marchandises prohibées à l'importation");
 }
@@ -67,7 +71,10 @@ fn vectors_are_normalised_and_relevance_orders_them() {
 #[test]
 fn batching_does_not_change_the_vectors() {
     let e = embedder();
-    let texts = ["court", "un texte un peu plus long que le précédent, avec des mots"];
+    let texts = [
+        "court",
+        "un texte un peu plus long que le précédent, avec des mots",
+    ];
     let together = e
         .embed(&texts, TextKind::Passage, &mut |_, _| {})
         .unwrap_or_else(|err| panic!("{err}"));
@@ -75,7 +82,10 @@ fn batching_does_not_change_the_vectors() {
         let alone = e
             .embed(&[t], TextKind::Passage, &mut |_, _| {})
             .unwrap_or_else(|err| panic!("{err}"));
-        assert!(dot(&alone[0], &together[i]) > 0.999, "padding changed vector {i}");
+        assert!(
+            dot(&alone[0], &together[i]) > 0.999,
+            "padding changed vector {i}"
+        );
     }
 }
 
@@ -94,13 +104,44 @@ fn truncated_and_foreign_files_are_clear_errors() {
     let truncated = dir.path().join("truncated.bin");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
     match E5Embedder::from_e5s1(&truncated, "x", "x") {
-        Err(EmbedError::Format(why)) => assert!(why.contains("truncated") || why.contains("beyond")),
+        Err(EmbedError::Format(why)) => {
+            assert!(why.contains("truncated") || why.contains("beyond"))
+        }
         Err(other) => panic!("unexpected error {other}"),
         Ok(_) => panic!("a truncated file loaded"),
     }
     let gguf = dir.path().join("model.gguf");
     std::fs::write(&gguf, b"GGUF\x03\x00\x00\x00").unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(E5Embedder::from_e5s1(&gguf, "x", "x"), Err(EmbedError::Format(_))));
+    assert!(matches!(
+        E5Embedder::from_e5s1(&gguf, "x", "x"),
+        Err(EmbedError::Format(_))
+    ));
     let missing = dir.path().join("absent.bin");
-    assert!(matches!(E5Embedder::from_e5s1(&missing, "x", "x"), Err(EmbedError::Io { .. })));
+    assert!(matches!(
+        E5Embedder::from_e5s1(&missing, "x", "x"),
+        Err(EmbedError::Io { .. })
+    ));
+}
+
+#[test]
+fn fused_encoder_matches_candles_reference_bert() {
+    use vigie_engine::embed::EncoderKind;
+    let fused = embedder();
+    let reference =
+        E5Embedder::from_e5s1_with(&model_path(), "e5-small", "test", EncoderKind::Reference)
+            .unwrap_or_else(|e| panic!("{e}"));
+    let texts = [
+        "Les agents des douanes peuvent procéder à la visite des marchandises.",
+        "court",
+        "L'accise sur les alcools est assise sur le volume d'alcool pur.",
+    ];
+    let a = fused
+        .embed(&texts, TextKind::Passage, &mut |_, _| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b = reference
+        .embed(&texts, TextKind::Passage, &mut |_, _| {})
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (x, y) in a.iter().zip(&b) {
+        assert!(dot(x, y) > 0.9999, "cosine {}", dot(x, y));
+    }
 }

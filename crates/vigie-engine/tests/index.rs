@@ -46,7 +46,10 @@ fn index_round_trip_stale_and_damaged_detection() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     fs::write(&raw, &bytes).unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(RetrievalIndex::open(&dir, &expected), Err(IndexError::Damaged(_))));
+    assert!(matches!(
+        RetrievalIndex::open(&dir, &expected),
+        Err(IndexError::Damaged(_))
+    ));
 
     fs::write(&raw, &original).unwrap_or_else(|e| panic!("{e}"));
     assert!(RetrievalIndex::open(&dir, &expected).is_ok());
@@ -64,7 +67,10 @@ fn index_round_trip_stale_and_damaged_detection() {
         .open(&graph)
         .and_then(|f| f.set_len(len / 2))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(RetrievalIndex::open(&dir, &expected), Err(IndexError::Damaged(_))));
+    assert!(matches!(
+        RetrievalIndex::open(&dir, &expected),
+        Err(IndexError::Damaged(_))
+    ));
 
     // The engine rebuilds a damaged index instead of using it.
     let (index, action) = engine
@@ -78,11 +84,17 @@ fn index_round_trip_stale_and_damaged_detection() {
     common::small_corpus(&corpus, 26);
     let engine = Engine::open(common::paths(&data, &corpus)).unwrap_or_else(|e| panic!("{e}"));
     let expected = engine.index_expectation(embedder.as_ref());
-    assert!(matches!(RetrievalIndex::open(&dir, &expected), Err(IndexError::Stale(_))));
+    assert!(matches!(
+        RetrievalIndex::open(&dir, &expected),
+        Err(IndexError::Stale(_))
+    ));
 
     // A missing manifest means no index.
     fs::remove_file(dir.join("manifest.json")).unwrap_or_else(|e| panic!("{e}"));
-    assert!(matches!(RetrievalIndex::open(&dir, &expected), Err(IndexError::Missing(_))));
+    assert!(matches!(
+        RetrievalIndex::open(&dir, &expected),
+        Err(IndexError::Missing(_))
+    ));
 
     // Leftovers of an interrupted build are cleaned, the rebuild succeeds.
     fs::create_dir_all(dir.with_extension("building-999999")).unwrap_or_else(|e| panic!("{e}"));
@@ -102,7 +114,8 @@ fn wrong_model_checksum_is_refused() {
         .unwrap_or_else(|e| panic!("{e}"));
     fs::write(models.join("manifest.toml"), manifest).unwrap_or_else(|e| panic!("{e}"));
     // A file of the right name whose content differs.
-    fs::write(models.join("e5-small-q4.bin"), b"E5S1 not the real weights").unwrap_or_else(|e| panic!("{e}"));
+    fs::write(models.join("e5-small-q4.bin"), b"E5S1 not the real weights")
+        .unwrap_or_else(|e| panic!("{e}"));
     let paths = vigie_engine::Paths::resolve(&vigie_engine::PathOverrides {
         data_dir: Some(tmp.path().join("data")),
         corpus_dir: Some(common::corpus_dir()),
@@ -111,7 +124,11 @@ fn wrong_model_checksum_is_refused() {
     .unwrap_or_else(|e| panic!("{e}"));
     let engine = Engine::open(paths).unwrap_or_else(|e| panic!("{e}"));
     match engine.load_embedder(None) {
-        Err(e) => assert!(e.message_fr().contains("somme de contrôle"), "{}", e.message_fr()),
+        Err(e) => assert!(
+            e.message_fr().contains("somme de contrôle"),
+            "{}",
+            e.message_fr()
+        ),
         Ok(_) => panic!("a file with a wrong checksum was loaded"),
     }
 }

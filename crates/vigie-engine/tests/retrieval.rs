@@ -31,9 +31,20 @@ fn hybrid_meets_the_acceptance_thresholds_and_beats_each_part() {
     let hybrid = report(SearchMode::Hybrid);
     let lexical = report(SearchMode::Lexical);
     let vector = report(SearchMode::Vector);
-    eprintln!("hybrid {:?}\nlexical {:?}\nvector {:?}", hybrid.overall, lexical.overall, vector.overall);
-    assert!(hybrid.overall.recall_at_5 >= 0.85, "R@5 {}", hybrid.overall.recall_at_5);
-    assert!(hybrid.overall.mrr_at_10 >= 0.70, "MRR {}", hybrid.overall.mrr_at_10);
+    eprintln!(
+        "hybrid {:?}\nlexical {:?}\nvector {:?}",
+        hybrid.overall, lexical.overall, vector.overall
+    );
+    assert!(
+        hybrid.overall.recall_at_5 >= 0.85,
+        "R@5 {}",
+        hybrid.overall.recall_at_5
+    );
+    assert!(
+        hybrid.overall.mrr_at_10 >= 0.70,
+        "MRR {}",
+        hybrid.overall.mrr_at_10
+    );
     let numbers = &hybrid.per_kind["article-number"];
     assert_eq!(numbers.recall_at_1, 1.0);
     for other in [&lexical, &vector] {
@@ -56,7 +67,11 @@ fn exact_lookup_puts_the_named_article_first() {
         let outcome = retriever
             .search(question, 5, SearchMode::Hybrid)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(outcome.hits.first().map(|h| h.id.as_str()), Some(id), "{question}");
+        assert_eq!(
+            outcome.hits.first().map(|h| h.id.as_str()),
+            Some(id),
+            "{question}"
+        );
     }
 }
 
@@ -67,7 +82,10 @@ fn a_number_typed_alone_opens_that_article() {
         .1
         .search("414", 5, SearchMode::Hybrid)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(outcome.hits.first().map(|h| (h.id.as_str(), h.origin)), Some(("CD-art-414", HitOrigin::Lookup)));
+    assert_eq!(
+        outcome.hits.first().map(|h| (h.id.as_str(), h.origin)),
+        Some(("CD-art-414", HitOrigin::Lookup))
+    );
 }
 
 #[test]
@@ -75,7 +93,11 @@ fn other_texts_numbers_do_not_trigger_lookup() {
     let shared = common::shared_retriever();
     let outcome = shared
         .1
-        .search("Que dit l'article 5 du code des douanes de l'Union ?", 5, SearchMode::Hybrid)
+        .search(
+            "Que dit l'article 5 du code des douanes de l'Union ?",
+            5,
+            SearchMode::Hybrid,
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(outcome.hits.iter().all(|h| h.origin != HitOrigin::Lookup));
     assert!(outcome.hits.iter().all(|h| h.id != "CD-art-5"));
@@ -86,7 +108,11 @@ fn history_is_never_retrieved_as_law_in_force() {
     let shared = common::shared_retriever();
     let outcome = shared
         .1
-        .search("taxe intérieure de consommation sur les produits énergétiques", 10, SearchMode::Hybrid)
+        .search(
+            "taxe intérieure de consommation sur les produits énergétiques",
+            10,
+            SearchMode::Hybrid,
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(outcome.hits.iter().all(|h| !h.id.starts_with("CD2019-")));
 }
@@ -101,6 +127,8 @@ fn empty_and_huge_questions_have_defined_behaviour() {
         .search(&huge, 5, SearchMode::Hybrid)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!outcome.hits.is_empty());
-    let garbage: String = (0..2_000u32).filter_map(|i| char::from_u32(0x2500 + (i * 7919) % 4000)).collect();
+    let garbage: String = (0..2_000u32)
+        .filter_map(|i| char::from_u32(0x2500 + (i * 7919) % 4000))
+        .collect();
     assert!(shared.1.search(&garbage, 5, SearchMode::Hybrid).is_ok());
 }

@@ -64,11 +64,12 @@ fn default_questions(paths: &Paths) -> PathBuf {
 
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
-    let questions_file = args.questions.clone().unwrap_or_else(|| default_questions(&paths));
+    let questions_file = args
+        .questions
+        .clone()
+        .unwrap_or_else(|| default_questions(&paths));
     let questions = read_questions(&questions_file).map_err(anyhow::Error::msg)?;
-    let scratch = paths
-        .data_dir
-        .join(format!("bench-{}", std::process::id()));
+    let scratch = paths.data_dir.join(format!("bench-{}", std::process::id()));
     let engine = Engine::open(paths).context("opening the engine")?;
     let embedder = engine.load_embedder(None)?;
     let mut progress = IndexProgress::new();
@@ -141,7 +142,9 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         hnsw_recall_at_10_passage_queries: round3(
             passage_recall.iter().sum::<f64>() / passage_recall.len().max(1) as f64,
         ),
-        threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        threads: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         peak_rss_mb: round3(peak_rss_mb().unwrap_or(0.0)),
     };
     drop(retriever);

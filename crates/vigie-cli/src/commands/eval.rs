@@ -72,7 +72,12 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     if args.json {
         let object: serde_json::Map<String, serde_json::Value> = reports
             .iter()
-            .map(|(name, r)| (name.to_string(), serde_json::to_value(r).unwrap_or_default()))
+            .map(|(name, r)| {
+                (
+                    name.to_string(),
+                    serde_json::to_value(r).unwrap_or_default(),
+                )
+            })
             .collect();
         println!("{}", serde_json::Value::Object(object));
     } else {

@@ -24,10 +24,16 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
             edition.code,
             edition.date,
             edition.articles,
-            if edition.in_force { ", en vigueur" } else { ", historique" }
+            if edition.in_force {
+                ", en vigueur"
+            } else {
+                ", historique"
+            }
         );
     }
-    let embedder = engine.load_embedder(None).context("loading the embedding model")?;
+    let embedder = engine
+        .load_embedder(None)
+        .context("loading the embedding model")?;
     let mut progress = IndexProgress::new();
     let (index, action) = engine
         .open_or_build_index(embedder.as_ref(), args.force, &mut |p| progress.update(p))

@@ -1,6 +1,9 @@
 //! One module per subcommand.
 
+pub mod article;
+pub mod audit;
 pub mod bench;
+pub mod diff;
 pub mod eval;
 pub mod index;
 pub mod search;

@@ -78,6 +78,7 @@ pub fn json_hit(retriever: &Retriever, hit: &Hit) -> Option<JsonHit> {
 
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
+    let mut journal = vigie_engine::audit::AuditLog::open(&paths.data_dir)?;
     let (_engine, retriever) = open_retriever(paths)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -87,6 +88,14 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
             let outcome = retriever
                 .search(&q.question, args.k, args.mode)
                 .with_context(|| format!("question {}", q.qid))?;
+            journal.append(
+                "search",
+                serde_json::json!({
+                    "qid": q.qid,
+                    "question": vigie_engine::retrieve::clip_chars(&q.question, 2_000),
+                    "hits": outcome.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+                }),
+            )?;
             let hits: Vec<JsonHit> = outcome
                 .hits
                 .iter()
@@ -101,6 +110,14 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("indiquez une question, ou --questions FICHIER");
     };
     let outcome = retriever.search(question, args.k, args.mode)?;
+    journal.append(
+        "search",
+        serde_json::json!({
+            "question": vigie_engine::retrieve::clip_chars(question, 2_000),
+            "mode": args.mode,
+            "hits": outcome.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        }),
+    )?;
     let hits: Vec<JsonHit> = outcome
         .hits
         .iter()

@@ -168,7 +168,8 @@ fn pack(text: &str, spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
         let size = ce - cs;
         let would_be = e - cs;
         let starts_section = marker_level(&text[s..e]).is_some_and(|level| level <= 1);
-        let cut = would_be > TARGET_CHUNK_BYTES || (starts_section && size >= TARGET_CHUNK_BYTES / 2);
+        let cut =
+            would_be > TARGET_CHUNK_BYTES || (starts_section && size >= TARGET_CHUNK_BYTES / 2);
         if cut {
             chunks.push((cs, ce));
             current = Some((s, e));
@@ -212,7 +213,9 @@ mod tests {
     fn long_article_cut_before_markers_and_covers_text() {
         let mut text = String::new();
         for roman in ["I", "II", "III", "IV", "V"] {
-            text.push_str(&format!("{roman}. - Disposition générale sur les marchandises "));
+            text.push_str(&format!(
+                "{roman}. - Disposition générale sur les marchandises "
+            ));
             text.push_str(&"prohibées à l'importation ou à l'exportation. ".repeat(8));
             text.push_str("\n\n");
         }

@@ -47,10 +47,9 @@ impl CorpusError {
             CorpusError::Io { path, source } => {
                 format!("Impossible de lire {} : {source}", path.display())
             }
-            CorpusError::Empty { path } => format!(
-                "Aucun fichier de corpus (.jsonl) dans {}.",
-                path.display()
-            ),
+            CorpusError::Empty { path } => {
+                format!("Aucun fichier de corpus (.jsonl) dans {}.", path.display())
+            }
             CorpusError::MalformedLine { path, line, reason } => format!(
                 "Corpus invalide : {}, ligne {line} ({reason}). Rien n'a été chargé.",
                 path.display()

@@ -71,7 +71,9 @@ pub fn read_articles(path: &Path) -> Result<Vec<Article>, CorpusError> {
             reason,
         };
         if line.len() > MAX_LINE_BYTES {
-            return Err(malformed(format!("line longer than {MAX_LINE_BYTES} bytes")));
+            return Err(malformed(format!(
+                "line longer than {MAX_LINE_BYTES} bytes"
+            )));
         }
         let text = std::str::from_utf8(&line)
             .map_err(|e| malformed(format!("invalid UTF-8: {e}")))?
@@ -161,7 +163,8 @@ pub fn build_editions(
         let mut hasher = Sha256::new();
         for article in &articles {
             // Serialising our own struct cannot fail; fall back to the id if it ever did.
-            let canonical = serde_json::to_vec(article).unwrap_or_else(|_| article.id.clone().into());
+            let canonical =
+                serde_json::to_vec(article).unwrap_or_else(|_| article.id.clone().into());
             hasher.update(&canonical);
             hasher.update(b"\n");
         }

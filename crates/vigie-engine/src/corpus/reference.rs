@@ -147,10 +147,8 @@ fn number_tokens(raw: &str) -> Vec<String> {
         } else {
             0
         };
-        if kind == 0 || kind != last_kind {
-            if !current.is_empty() {
-                pieces.push((std::mem::take(&mut current), false));
-            }
+        if (kind == 0 || kind != last_kind) && !current.is_empty() {
+            pieces.push((std::mem::take(&mut current), false));
         }
         if kind == 0 {
             if matches!(c, '-' | '‑' | '–') {
@@ -176,9 +174,10 @@ fn number_tokens(raw: &str) -> Vec<String> {
         let first_char = piece.chars().next().unwrap_or(' ');
         if first_char.is_ascii_digit() {
             tokens.push(piece.clone());
-        } else if i == 0 && matches!(piece.as_str(), "L" | "R" | "D" | "A" | "l" | "r" | "d") {
-            tokens.push(piece.to_lowercase());
-        } else if is_number_word(piece, piece) {
+        } else if (i == 0 && matches!(piece.as_str(), "L" | "R" | "D" | "A" | "l" | "r" | "d"))
+            || is_number_word(piece, piece)
+        {
+            // A CIBS prefix letter in first position, or an ordinal / capital suffix.
             tokens.push(piece.to_lowercase());
         } else {
             break;
@@ -188,7 +187,10 @@ fn number_tokens(raw: &str) -> Vec<String> {
         tokens.pop();
     }
     // A prefix letter alone is not a number.
-    if tokens.iter().all(|t| !t.chars().all(|c| c.is_ascii_digit())) {
+    if tokens
+        .iter()
+        .all(|t| !t.chars().all(|c| c.is_ascii_digit()))
+    {
         tokens.clear();
     }
     tokens
@@ -351,13 +353,22 @@ mod tests {
     #[test]
     fn mentions_in_questions() {
         assert_eq!(first("art. 414"), vec!["414"]);
-        assert_eq!(first("Que dit l'article 67 bis-1 ?"), vec!["67", "bis", "-", "1"]);
-        assert_eq!(first("Montre-moi l'article 65 A bis"), vec!["65", "a", "bis"]);
+        assert_eq!(
+            first("Que dit l'article 67 bis-1 ?"),
+            vec!["67", "bis", "-", "1"]
+        );
+        assert_eq!(
+            first("Montre-moi l'article 65 A bis"),
+            vec!["65", "a", "bis"]
+        );
         assert_eq!(first("l'article 60-3 CD"), vec!["60", "-", "3"]);
         assert_eq!(first("L. 312-1 CIBS"), vec!["l", "312", "-", "1"]);
         assert_eq!(first("article L312-1 du CIBS"), vec!["l", "312", "-", "1"]);
         assert_eq!(first("art 414-2 CD"), vec!["414", "-", "2"]);
-        assert_eq!(first("L'article 67 D-3, c'est quoi ?"), vec!["67", "d", "-", "3"]);
+        assert_eq!(
+            first("L'article 67 D-3, c'est quoi ?"),
+            vec!["67", "d", "-", "3"]
+        );
     }
 
     #[test]
@@ -391,7 +402,10 @@ mod tests {
     fn bare_numbers_with_ordinals_or_alone_are_mentions() {
         assert_eq!(first("65 A bis"), vec!["65", "a", "bis"]);
         assert_eq!(first("414"), vec!["414"]);
-        assert_eq!(first("que dit le 67 bis-1 sur les livraisons ?"), vec!["67", "bis", "-", "1"]);
+        assert_eq!(
+            first("que dit le 67 bis-1 sur les livraisons ?"),
+            vec!["67", "bis", "-", "1"]
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config, HiddenAct, PositionEmbeddingType};
 
 use super::e5s1::{self, E5File};
+use super::encoder::{BertEncoder, EncoderShape};
 use super::tokenizer::E5Tokenizer;
 use super::{EmbedError, Embedder, EmbedderIdentity, TextKind};
 
@@ -25,9 +26,51 @@ const MAX_BATCH: usize = 32;
 /// Padded tokens per batch at most.
 const TOKEN_BUDGET: usize = 4_096;
 
+/// Which implementation of BERT runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EncoderKind {
+    /// Vigie's fused encoder (fast; the default).
+    #[default]
+    Fused,
+    /// candle-transformers' reference BERT (to check the fused one against).
+    Reference,
+}
+
+enum Encoder {
+    Fused(BertEncoder),
+    Reference(Box<BertModel>),
+}
+
+impl Encoder {
+    fn load(
+        tensors: HashMap<String, Tensor>,
+        config: &Config,
+        kind: EncoderKind,
+        device: &Device,
+    ) -> Result<Self, EmbedError> {
+        match kind {
+            EncoderKind::Fused => Ok(Encoder::Fused(BertEncoder::from_weights(
+                tensors,
+                EncoderShape {
+                    hidden: config.hidden_size,
+                    heads: config.num_attention_heads,
+                    layers: config.num_hidden_layers,
+                    eps: config.layer_norm_eps,
+                },
+            )?)),
+            EncoderKind::Reference => {
+                let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+                let model = BertModel::load(vb, config)
+                    .map_err(|e| EmbedError::Format(format!("missing or misshapen tensor: {e}")))?;
+                Ok(Encoder::Reference(Box::new(model)))
+            }
+        }
+    }
+}
+
 /// An e5 encoder loaded in candle.
 pub struct E5Embedder {
-    model: BertModel,
+    model: Encoder,
     tokenizer: E5Tokenizer,
     max_len: usize,
     device: Device,
@@ -37,11 +80,26 @@ pub struct E5Embedder {
 impl E5Embedder {
     /// Loads an `E5S1` file. `sha256` is the verified checksum of the file.
     pub fn from_e5s1(path: &Path, name: &str, sha256: &str) -> Result<Self, EmbedError> {
-        let file = e5s1::read(path)?;
-        Self::from_e5s1_parts(file, name, sha256)
+        Self::from_e5s1_with(path, name, sha256, EncoderKind::Fused)
     }
 
-    fn from_e5s1_parts(file: E5File, name: &str, sha256: &str) -> Result<Self, EmbedError> {
+    /// Loads an `E5S1` file with a chosen encoder implementation.
+    pub fn from_e5s1_with(
+        path: &Path,
+        name: &str,
+        sha256: &str,
+        kind: EncoderKind,
+    ) -> Result<Self, EmbedError> {
+        let file = e5s1::read(path)?;
+        Self::from_e5s1_parts(file, name, sha256, kind)
+    }
+
+    fn from_e5s1_parts(
+        file: E5File,
+        name: &str,
+        sha256: &str,
+        kind: EncoderKind,
+    ) -> Result<Self, EmbedError> {
         let device = Device::Cpu;
         let h = file.header;
         let config = Config {
@@ -75,9 +133,7 @@ impl E5Embedder {
             let t = Tensor::from_slice(&tensor.data, shape.as_slice(), &device)?;
             tensors.insert(bert_name, t);
         }
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| EmbedError::Format(format!("missing or misshapen tensor: {e}")))?;
+        let model = Encoder::load(tensors, &config, kind, &device)?;
         let tokenizer = E5Tokenizer::from_e5s1(file.vocab)?;
         Ok(Self {
             model,
@@ -140,9 +196,7 @@ impl E5Embedder {
             }
         }
         config.model_type = None;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| EmbedError::Format(format!("missing or misshapen tensor: {e}")))?;
+        let model = Encoder::load(tensors, &config, EncoderKind::Fused, &device)?;
         let tokenizer_path = dir.join("tokenizer.json");
         let tokenizer = tokenizers::Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| EmbedError::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?;
@@ -184,8 +238,13 @@ impl E5Embedder {
         let shape = (batch.len(), width);
         let ids = Tensor::from_vec(ids, shape, &self.device)?;
         let mask = Tensor::from_vec(mask, shape, &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let hidden = match &self.model {
+            Encoder::Fused(encoder) => encoder.forward(&ids, &mask)?,
+            Encoder::Reference(model) => {
+                let types = ids.zeros_like()?;
+                model.forward(&ids, &types, Some(&mask))?
+            }
+        };
         let mask_f = mask.to_dtype(DType::F32)?.unsqueeze(D::Minus1)?;
         let summed = hidden.broadcast_mul(&mask_f)?.sum(1)?;
         let counts = mask_f.sum(1)?;
@@ -232,7 +291,8 @@ impl Embedder for E5Embedder {
             .min(batches.len())
             .max(1);
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let (sender, receiver) = std::sync::mpsc::channel::<Result<(usize, Vec<Vec<f32>>), EmbedError>>();
+        let (sender, receiver) =
+            std::sync::mpsc::channel::<Result<(usize, Vec<Vec<f32>>), EmbedError>>();
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         let mut failure = None;
         std::thread::scope(|scope| {
@@ -243,7 +303,8 @@ impl Embedder for E5Embedder {
                     loop {
                         let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(batch) = batches.get(b) else { break };
-                        let inputs: Vec<Vec<u32>> = batch.iter().map(|&i| encoded[i].clone()).collect();
+                        let inputs: Vec<Vec<u32>> =
+                            batch.iter().map(|&i| encoded[i].clone()).collect();
                         let result = self.encode_batch(&inputs).map(|v| (b, v));
                         let failed = result.is_err();
                         if sender.send(result).is_err() || failed {
@@ -282,7 +343,10 @@ impl Embedder for E5Embedder {
 fn bert_name_and_shape(name: &str, c: &Config) -> Result<(String, Vec<usize>), EmbedError> {
     let (h, f) = (c.hidden_size, c.intermediate_size);
     let fixed = match name {
-        "emb.word" => Some(("embeddings.word_embeddings.weight".to_string(), vec![c.vocab_size, h])),
+        "emb.word" => Some((
+            "embeddings.word_embeddings.weight".to_string(),
+            vec![c.vocab_size, h],
+        )),
         "emb.pos" => Some((
             "embeddings.position_embeddings.weight".to_string(),
             vec![c.max_position_embeddings, h],
@@ -301,7 +365,10 @@ fn bert_name_and_shape(name: &str, c: &Config) -> Result<(String, Vec<usize>), E
     let unknown = || EmbedError::Format(format!("unknown tensor name {name}"));
     let rest = name.strip_prefix('l').ok_or_else(unknown)?;
     let mut parts = rest.split('.');
-    let layer: usize = parts.next().and_then(|p| p.parse().ok()).ok_or_else(unknown)?;
+    let layer: usize = parts
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(unknown)?;
     let module = parts.next().ok_or_else(unknown)?;
     let param = parts.next().ok_or_else(unknown)?;
     let (path, out_dim, in_dim) = match module {

@@ -143,8 +143,10 @@ pub fn parse(bytes: &[u8]) -> Result<E5File, EmbedError> {
         layer_norm_eps_bits: c.f32("layer-norm epsilon")?.to_bits(),
     };
     let block = c.size("block size", 1 << 16)?;
-    if header.hidden == 0 || header.heads == 0 || header.hidden % header.heads != 0 {
-        return Err(EmbedError::Format("hidden size not divisible by heads".into()));
+    if header.hidden == 0 || header.heads == 0 || !header.hidden.is_multiple_of(header.heads) {
+        return Err(EmbedError::Format(
+            "hidden size not divisible by heads".into(),
+        ));
     }
     let vocab = parse_vocab(&mut c)?;
     // The embedding table may be padded beyond the tokenizer's pieces, never the reverse.
@@ -180,10 +182,15 @@ fn parse_vocab(c: &mut Cursor<'_>) -> Result<E5Vocab, EmbedError> {
     let offsets_raw = c.take((count + 1) * 4, "piece offsets")?;
     let scores_raw = c.take(count * 4, "piece scores")?;
     let blob = c.take(blob_len, "piece blob")?;
-    let word = |raw: &[u8], i: usize| u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]]);
+    let word = |raw: &[u8], i: usize| {
+        u32::from_le_bytes([raw[4 * i], raw[4 * i + 1], raw[4 * i + 2], raw[4 * i + 3]])
+    };
     let mut pieces = Vec::with_capacity(count);
     for i in 0..count {
-        let (start, end) = (word(offsets_raw, i) as usize, word(offsets_raw, i + 1) as usize);
+        let (start, end) = (
+            word(offsets_raw, i) as usize,
+            word(offsets_raw, i + 1) as usize,
+        );
         if start > end || end > blob.len() {
             return Err(EmbedError::Format(format!("piece {i} has bad offsets")));
         }
@@ -195,7 +202,10 @@ fn parse_vocab(c: &mut Cursor<'_>) -> Result<E5Vocab, EmbedError> {
     let norm_count = c.size("normalisation entries", 1 << 24)?;
     let norm_len = c.u32("normalisation length")? as usize;
     let norm = c.take(norm_len, "normalisation map")?;
-    let mut nc = Cursor { bytes: norm, pos: 0 };
+    let mut nc = Cursor {
+        bytes: norm,
+        pos: 0,
+    };
     let mut normalisation = HashMap::with_capacity(norm_count);
     for _ in 0..norm_count {
         let cp = nc.u32("normalised codepoint")?;
@@ -221,7 +231,11 @@ fn parse_vocab(c: &mut Cursor<'_>) -> Result<E5Vocab, EmbedError> {
     })
 }
 
-fn parse_tensors(c: &mut Cursor<'_>, file: &[u8], block: usize) -> Result<Vec<E5Tensor>, EmbedError> {
+fn parse_tensors(
+    c: &mut Cursor<'_>,
+    file: &[u8],
+    block: usize,
+) -> Result<Vec<E5Tensor>, EmbedError> {
     let count = c.size("tensor count", 1 << 16)?;
     let mut tensors = Vec::with_capacity(count);
     for _ in 0..count {
@@ -242,12 +256,16 @@ fn parse_tensors(c: &mut Cursor<'_>, file: &[u8], block: usize) -> Result<Vec<E5
             .checked_add(length)
             .filter(|&e| e <= file.len())
             .ok_or_else(|| {
-                EmbedError::Format(format!("tensor {name} lies beyond the end of the file (truncated?)"))
+                EmbedError::Format(format!(
+                    "tensor {name} lies beyond the end of the file (truncated?)"
+                ))
             })?;
         let raw = &file[offset..end];
         let data = if dtype == 0 {
             if length != elements * 4 {
-                return Err(EmbedError::Format(format!("tensor {name}: f32 size mismatch")));
+                return Err(EmbedError::Format(format!(
+                    "tensor {name}: f32 size mismatch"
+                )));
             }
             raw.chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -261,13 +279,22 @@ fn parse_tensors(c: &mut Cursor<'_>, file: &[u8], block: usize) -> Result<Vec<E5
 }
 
 /// Q4_0: blocks of 32 values, an f16 scale then 16 bytes, low nibbles first; value = (q − 8)·d.
-fn dequantize_q4_0(name: &str, raw: &[u8], elements: usize, block: usize) -> Result<Vec<f32>, EmbedError> {
-    if block != 32 || elements % 32 != 0 {
-        return Err(EmbedError::Format(format!("tensor {name}: unsupported Q4_0 block layout")));
+fn dequantize_q4_0(
+    name: &str,
+    raw: &[u8],
+    elements: usize,
+    block: usize,
+) -> Result<Vec<f32>, EmbedError> {
+    if block != 32 || !elements.is_multiple_of(32) {
+        return Err(EmbedError::Format(format!(
+            "tensor {name}: unsupported Q4_0 block layout"
+        )));
     }
     let blocks = elements / 32;
     if raw.len() != blocks * 18 {
-        return Err(EmbedError::Format(format!("tensor {name}: Q4_0 size mismatch")));
+        return Err(EmbedError::Format(format!(
+            "tensor {name}: Q4_0 size mismatch"
+        )));
     }
     let mut out = vec![0f32; elements];
     for (b, chunk) in raw.chunks_exact(18).enumerate() {

@@ -7,11 +7,13 @@
 
 mod e5;
 pub mod e5s1;
+mod encoder;
 mod tokenizer;
 
 use std::path::PathBuf;
 
-pub use e5::E5Embedder;
+pub use e5::{E5Embedder, EncoderKind};
+pub use encoder::{BertEncoder, EncoderShape};
 pub use tokenizer::E5Tokenizer;
 
 /// What a text is, which decides its e5 prefix.

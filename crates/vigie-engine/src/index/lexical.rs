@@ -10,7 +10,7 @@ use std::path::Path;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, FAST, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -221,6 +221,9 @@ mod tests {
         assert_eq!(terms("Douanière"), terms("douaniere"));
         assert_eq!(terms("marchandises"), terms("marchandise"));
         assert!(terms("le la les des").is_empty());
-        assert_eq!(terms("article 414"), vec!["articl".to_string(), "414".to_string()]);
+        assert_eq!(
+            terms("article 414"),
+            vec!["articl".to_string(), "414".to_string()]
+        );
     }
 }

@@ -120,7 +120,9 @@ impl IndexManifest {
             return Err(IndexError::Stale("the embedding model has changed".into()));
         }
         if self.parameters != expected.parameters {
-            return Err(IndexError::Stale("the index parameters have changed".into()));
+            return Err(IndexError::Stale(
+                "the index parameters have changed".into(),
+            ));
         }
         Ok(())
     }

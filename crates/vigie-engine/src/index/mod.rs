@@ -18,8 +18,8 @@ use std::time::Instant;
 pub use error::IndexError;
 pub use lexical::{ANALYZER, LexicalDocument, LexicalHit, LexicalIndex, french_analyzer};
 pub use manifest::{
-    FORMAT_VERSION, FileChecksum, IndexExpectation, IndexManifest, IndexParameters,
-    IndexedEdition, checksum_file, checksum_tree,
+    FORMAT_VERSION, FileChecksum, IndexExpectation, IndexManifest, IndexParameters, IndexedEdition,
+    checksum_file, checksum_tree,
 };
 pub use vector::{VectorHit, VectorIndex};
 
@@ -110,7 +110,9 @@ impl RetrievalIndex {
         let chunks: Vec<Chunk> = serde_json::from_str(&text)
             .map_err(|e| IndexError::Damaged(format!("{CHUNKS_FILE}: {e}")))?;
         if chunks.len() != manifest.vector_count {
-            return Err(IndexError::Damaged("chunk count differs from the manifest".into()));
+            return Err(IndexError::Damaged(
+                "chunk count differs from the manifest".into(),
+            ));
         }
         let vectors = VectorIndex::load(dir, chunks.len())?;
         let lexical = LexicalIndex::open(&dir.join(LEXICAL_DIR))?;
@@ -181,8 +183,12 @@ impl RetrievalIndex {
 
         progress(BuildProgress::Graph);
         let dimension = embedder.identity().dimension;
-        let vector_index =
-            VectorIndex::build(&vectors, dimension, HNSW_MAX_CONNECTIONS, HNSW_EF_CONSTRUCTION)?;
+        let vector_index = VectorIndex::build(
+            &vectors,
+            dimension,
+            HNSW_MAX_CONNECTIONS,
+            HNSW_EF_CONSTRUCTION,
+        )?;
         vector_index.save(&staging)?;
 
         progress(BuildProgress::FullText);
@@ -287,10 +293,10 @@ fn swap_in(staging: &Path, target: &Path) -> Result<(), IndexError> {
         // Best effort: a leftover is removed at the next build.
         let _ = fs::remove_dir_all(&retired);
     }
-    if let Some(parent) = target.parent() {
-        if let Ok(dir) = fs::File::open(parent) {
-            let _ = dir.sync_all();
-        }
+    if let Some(parent) = target.parent()
+        && let Ok(dir) = fs::File::open(parent)
+    {
+        let _ = dir.sync_all();
     }
     Ok(())
 }

@@ -30,9 +30,9 @@ const EXCERPT_CHARS: usize = 320;
 pub enum SearchMode {
     /// Lexical and vector, fused, after exact lookup.
     Hybrid,
-    /// BM25 only (after exact lookup).
+    /// BM25 only, no lookup (to measure the part alone).
     Lexical,
-    /// Vectors only (after exact lookup).
+    /// Vectors only, no lookup (to measure the part alone).
     Vector,
 }
 
@@ -161,7 +161,12 @@ impl Retriever {
     }
 
     /// The `k` best articles in force for a question.
-    pub fn search(&self, question: &str, k: usize, mode: SearchMode) -> Result<SearchOutcome, SearchError> {
+    pub fn search(
+        &self,
+        question: &str,
+        k: usize,
+        mode: SearchMode,
+    ) -> Result<SearchOutcome, SearchError> {
         let started = Instant::now();
         let question = clip_chars(question.trim(), MAX_QUERY_CHARS);
         if question.is_empty() {
@@ -170,7 +175,13 @@ impl Retriever {
         let mut timings = SearchTimings::default();
         let mut hits: Vec<Hit> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
-        for article in self.corpus.lookup_mentions(question) {
+        // Lookup belongs to the hybrid pipeline; the single-ranking modes measure each part alone.
+        let named = if mode == SearchMode::Hybrid {
+            self.corpus.lookup_mentions(question)
+        } else {
+            Vec::new()
+        };
+        for article in named {
             if seen.insert(article.id.clone()) {
                 hits.push(Hit {
                     id: article.id.clone(),
@@ -197,10 +208,11 @@ impl Retriever {
             let query = self.embedder.embed_query(question)?;
             timings.embed_ms = ms(t);
             let t = Instant::now();
-            let found = self
-                .index
-                .vectors()
-                .search(&query, CANDIDATE_CHUNKS, HNSW_EF_SEARCH.max(CANDIDATE_CHUNKS));
+            let found = self.index.vectors().search(
+                &query,
+                CANDIDATE_CHUNKS,
+                HNSW_EF_SEARCH.max(CANDIDATE_CHUNKS),
+            );
             timings.vector_ms = ms(t);
             self.lift(found.iter().map(|h| h.chunk))
         } else {
@@ -262,10 +274,10 @@ impl Retriever {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for chunk in chunks {
-            if let Some(c) = self.index.chunks().get(chunk) {
-                if seen.insert(c.article_id.clone()) {
-                    out.push((c.article_id.clone(), chunk));
-                }
+            if let Some(c) = self.index.chunks().get(chunk)
+                && seen.insert(c.article_id.clone())
+            {
+                out.push((c.article_id.clone(), chunk));
             }
         }
         out

@@ -80,7 +80,8 @@ pub fn shared_retriever() -> Arc<(Engine, Retriever)> {
 pub fn small_corpus(dir: &Path, n: usize) {
     std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
     for name in ["code-des-douanes.jsonl", "cibs.jsonl"] {
-        let text = std::fs::read_to_string(corpus_dir().join(name)).unwrap_or_else(|e| panic!("{e}"));
+        let text =
+            std::fs::read_to_string(corpus_dir().join(name)).unwrap_or_else(|e| panic!("{e}"));
         let head: Vec<&str> = text.lines().take(n).collect();
         std::fs::write(dir.join(name), head.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
     }

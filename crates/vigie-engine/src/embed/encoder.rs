@@ -1,0 +1,191 @@
+//! A BERT encoder for inference, written for speed on CPU.
+//!
+//! candle's reference BERT is written for clarity: separate Q/K/V products, scaling and masking
+//! of the full attention matrix in separate passes, and a generic softmax of five passes. On a
+//! 2-core laptop those passes over `[batch, heads, T, T]` cost as much as the matrix products.
+//! This encoder loads the same weights (standard BERT names) and fuses what can be fused: one
+//! Q/K/V product, queries scaled before the product (T×d instead of T×T), the mask added once,
+//! and candle's fused last-dimension softmax. Its output matches candle's reference BERT (see
+//! the tests).
+
+use std::collections::HashMap;
+
+use candle_core::{D, DType, Module, Tensor};
+use candle_nn::{LayerNorm, Linear};
+
+use super::EmbedError;
+
+/// Shape parameters of the encoder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EncoderShape {
+    /// Hidden size.
+    pub hidden: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Layers.
+    pub layers: usize,
+    /// Layer-norm epsilon.
+    pub eps: f64,
+}
+
+struct Layer {
+    qkv: Linear,
+    attention_out: Linear,
+    attention_norm: LayerNorm,
+    ffn_in: Linear,
+    ffn_out: Linear,
+    output_norm: LayerNorm,
+}
+
+/// BERT encoder weights.
+pub struct BertEncoder {
+    word: Tensor,
+    position: Tensor,
+    token_type: Tensor,
+    embedding_norm: LayerNorm,
+    layers: Vec<Layer>,
+    shape: EncoderShape,
+}
+
+fn take(weights: &mut HashMap<String, Tensor>, name: &str) -> Result<Tensor, EmbedError> {
+    weights
+        .remove(name)
+        .ok_or_else(|| EmbedError::Format(format!("missing tensor {name}")))
+}
+
+fn linear(weights: &mut HashMap<String, Tensor>, prefix: &str) -> Result<Linear, EmbedError> {
+    let w = take(weights, &format!("{prefix}.weight"))?;
+    let b = take(weights, &format!("{prefix}.bias"))?;
+    Ok(Linear::new(w, Some(b)))
+}
+
+fn norm(
+    weights: &mut HashMap<String, Tensor>,
+    prefix: &str,
+    eps: f64,
+) -> Result<LayerNorm, EmbedError> {
+    let w = take(weights, &format!("{prefix}.weight"))?;
+    let b = take(weights, &format!("{prefix}.bias"))?;
+    Ok(LayerNorm::new(w, b, eps))
+}
+
+impl BertEncoder {
+    /// Builds the encoder from tensors named as in Hugging Face BERT checkpoints.
+    pub fn from_weights(
+        mut weights: HashMap<String, Tensor>,
+        shape: EncoderShape,
+    ) -> Result<Self, EmbedError> {
+        if shape.heads == 0 || !shape.hidden.is_multiple_of(shape.heads) {
+            return Err(EmbedError::Format(
+                "hidden size not divisible by heads".into(),
+            ));
+        }
+        let word = take(&mut weights, "embeddings.word_embeddings.weight")?;
+        let position = take(&mut weights, "embeddings.position_embeddings.weight")?;
+        let token_type = take(&mut weights, "embeddings.token_type_embeddings.weight")?
+            .get(0)?
+            .unsqueeze(0)?;
+        let embedding_norm = norm(&mut weights, "embeddings.LayerNorm", shape.eps)?;
+        let mut layers = Vec::with_capacity(shape.layers);
+        for i in 0..shape.layers {
+            let p = format!("encoder.layer.{i}");
+            let q = linear(&mut weights, &format!("{p}.attention.self.query"))?;
+            let k = linear(&mut weights, &format!("{p}.attention.self.key"))?;
+            let v = linear(&mut weights, &format!("{p}.attention.self.value"))?;
+            let qkv_w = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
+            let bias = |l: &Linear| {
+                l.bias()
+                    .cloned()
+                    .ok_or_else(|| EmbedError::Format("attention without bias".into()))
+            };
+            let qkv_b = Tensor::cat(&[bias(&q)?, bias(&k)?, bias(&v)?], 0)?;
+            layers.push(Layer {
+                qkv: Linear::new(qkv_w, Some(qkv_b)),
+                attention_out: linear(&mut weights, &format!("{p}.attention.output.dense"))?,
+                attention_norm: norm(
+                    &mut weights,
+                    &format!("{p}.attention.output.LayerNorm"),
+                    shape.eps,
+                )?,
+                ffn_in: linear(&mut weights, &format!("{p}.intermediate.dense"))?,
+                ffn_out: linear(&mut weights, &format!("{p}.output.dense"))?,
+                output_norm: norm(&mut weights, &format!("{p}.output.LayerNorm"), shape.eps)?,
+            });
+        }
+        let expected = [shape.hidden];
+        if embedding_norm_dims(&word)? != expected[0] {
+            return Err(EmbedError::Format(
+                "embedding width differs from hidden size".into(),
+            ));
+        }
+        Ok(Self {
+            word,
+            position,
+            token_type,
+            embedding_norm,
+            layers,
+            shape,
+        })
+    }
+
+    /// Most positions the model can encode.
+    pub fn max_positions(&self) -> usize {
+        self.position.dims().first().copied().unwrap_or(0)
+    }
+
+    /// Hidden states `[batch, T, hidden]` for right-padded ids and a 0/1 mask, both `[batch, T]`.
+    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor, EmbedError> {
+        let (batch, width) = ids.dims2()?;
+        if width > self.max_positions() {
+            return Err(EmbedError::Model(format!(
+                "sequence of {width} tokens exceeds the {} positions of the model",
+                self.max_positions()
+            )));
+        }
+        let h = self.shape.hidden;
+        let heads = self.shape.heads;
+        let head_dim = h / heads;
+        let words = self
+            .word
+            .index_select(&ids.flatten_all()?, 0)?
+            .reshape((batch, width, h))?;
+        let positions = self.position.narrow(0, 0, width)?;
+        let mut x = words
+            .broadcast_add(&positions)?
+            .broadcast_add(&self.token_type)?;
+        x = self.embedding_norm.forward(&x)?;
+        // 0 where attended, a large negative number on padding; shape [batch, 1, 1, T].
+        let additive_mask =
+            ((mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((batch, 1, 1, width))?;
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        for layer in &self.layers {
+            let qkv = layer.qkv.forward(&x)?;
+            let split = |i: usize| -> Result<Tensor, EmbedError> {
+                Ok(qkv
+                    .narrow(D::Minus1, i * h, h)?
+                    .reshape((batch, width, heads, head_dim))?
+                    .transpose(1, 2)?
+                    .contiguous()?)
+            };
+            let q = (split(0)? * scale)?;
+            let k = split(1)?;
+            let v = split(2)?;
+            let scores = q.matmul(&k.t()?)?.broadcast_add(&additive_mask)?;
+            let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+            let context = probs
+                .matmul(&v)?
+                .transpose(1, 2)?
+                .reshape((batch, width, h))?;
+            let attended = layer.attention_out.forward(&context)?;
+            x = layer.attention_norm.forward(&(attended + &x)?)?;
+            let inner = layer.ffn_in.forward(&x)?.gelu_erf()?;
+            let out = layer.ffn_out.forward(&inner)?;
+            x = layer.output_norm.forward(&(out + &x)?)?;
+        }
+        Ok(x)
+    }
+}
+
+fn embedding_norm_dims(word: &Tensor) -> Result<usize, EmbedError> {
+    Ok(word.dims().get(1).copied().unwrap_or(0))
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds Vigie in release mode, builds the indexes of the default corpus
+# with the default embedding model, and answers a question.
+#   bash scripts/demo.sh ["question"]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
+cargo build --release -p vigie-cli
+question="${1:-Un passager refuse un examen radiologique alors qu'on le soupçonne de transporter des stupéfiants : que prévoit le code ?}"
+./target/release/vigie index
+./target/release/vigie search -k 5 "$question"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up the machine and runs every check and test of the project.
+#   bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== no HTTP client in the default build"
+bash scripts/check-offline-deps.sh
+echo "== cargo test"
+cargo test --workspace --no-fail-fast

@@ -1,0 +1,277 @@
+//! End-to-end tests of the `vigie` binary on the real corpus, the real embedding model and a
+//! real on-disk index (shared with the engine's tests under `target/test-data`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn corpus() -> PathBuf {
+    std::env::var("VIGIE_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("../shared/corpus"))
+}
+
+fn vigie(data_dir: &Path, corpus_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--corpus")
+        .arg(corpus_dir)
+        .arg("--models")
+        .arg(root().join("models"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run vigie: {e}"))
+}
+
+/// The shared data directory, with its index built once for this test binary.
+fn indexed() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| {
+        let dir = root().join("target").join("test-data");
+        let out = vigie(&dir, &corpus(), &["index"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "invalid JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[test]
+fn search_json_follows_the_contract() {
+    let out = vigie(
+        indexed(),
+        &corpus(),
+        &["search", "--json", "-k", "3", "art. 414"],
+    );
+    let v = json(&out);
+    assert_eq!(v["query"], "art. 414");
+    let hits = v["hits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no hits array"));
+    assert_eq!(hits.len(), 3);
+    let first = &hits[0];
+    assert_eq!(first["id"], "CD-art-414");
+    assert_eq!(first["article"], "414");
+    assert_eq!(first["code"], "Code des douanes");
+    assert!(first["path"].as_array().is_some_and(|p| !p.is_empty()));
+    assert!(
+        first["score"]
+            .as_f64()
+            .is_some_and(|s| (0.0..=1.0).contains(&s))
+    );
+    assert!(first["excerpt"].as_str().is_some_and(|e| !e.is_empty()));
+}
+
+#[test]
+fn search_questions_file_prints_one_line_per_question() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = tmp.path().join("q.jsonl");
+    std::fs::write(
+        &file,
+        "{\"qid\": \"a\", \"question\": \"Que dit l'article 419 ?\"}\n{\"qid\": \"b\", \"question\": \"accise sur la bière\"}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let file_arg = file.to_string_lossy().to_string();
+    let out = vigie(
+        indexed(),
+        &corpus(),
+        &["search", "--json", "-k", "5", "--questions", &file_arg],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["qid"], "a");
+    assert_eq!(lines[0]["hits"][0]["id"], "CD-art-419");
+    assert_eq!(lines[1]["qid"], "b");
+    assert_eq!(lines[1]["hits"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn eval_reports_the_three_rankings() {
+    let questions = corpus().join("../eval/dev-questions.jsonl");
+    let out = vigie(
+        indexed(),
+        &corpus(),
+        &[
+            "eval",
+            "--json",
+            "--questions",
+            &questions.to_string_lossy(),
+        ],
+    );
+    let v = json(&out);
+    for mode in ["hybrid", "lexical", "vector"] {
+        let mrr = v[mode]["overall"]["mrr_at_10"].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&mrr), "{mode}: {mrr}");
+    }
+    assert_eq!(
+        v["hybrid"]["per_kind"]["article-number"]["recall_at_1"],
+        1.0
+    );
+}
+
+#[test]
+fn malformed_corpus_is_reported_in_french_with_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bad = tmp.path().join("corpus");
+    std::fs::create_dir_all(&bad).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(bad.join("x.jsonl"), "{\"id\": \"a\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = vigie(&tmp.path().join("data"), &bad, &["search", "douane"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Corpus invalide"), "{stderr}");
+    assert!(stderr.contains("x.jsonl, ligne 1"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn empty_question_is_a_clear_error_not_a_panic() {
+    let out = vigie(indexed(), &corpus(), &["search", "   "]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("La question est vide"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn diff_json_lists_the_four_groups() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = vigie(
+        tmp.path(),
+        &corpus(),
+        &[
+            "diff",
+            "--from",
+            "2019-07-01",
+            "--to",
+            "2025-07-13",
+            "--code",
+            "Code des douanes",
+            "--json",
+        ],
+    );
+    let v = json(&out);
+    let count = |k: &str| v[k].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(
+        (
+            count("added"),
+            count("repealed"),
+            count("modified"),
+            count("unchanged")
+        ),
+        (67, 112, 100, 310)
+    );
+}
+
+#[test]
+fn article_history_json_has_editions_and_diffs() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = vigie(
+        tmp.path(),
+        &corpus(),
+        &["article", "416", "--history", "--json"],
+    );
+    let v = json(&out);
+    assert_eq!(v["article"], "416");
+    assert_eq!(v["code"], "Code des douanes");
+    assert_eq!(v["editions"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["editions"][0]["edition"], "2019-07-01");
+    assert_eq!(v["diffs"][0]["from"], "2019-07-01");
+    let ops: Vec<&str> = v["diffs"][0]["changes"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|x| x["op"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(ops.contains(&"insert") && ops.contains(&"delete"));
+    // As it stood in 2021: the 2019 edition.
+    let out = vigie(
+        tmp.path(),
+        &corpus(),
+        &["article", "416", "--edition", "2021-01-01", "--json"],
+    );
+    let v = json(&out);
+    assert_eq!(v["editions"][0]["edition"], "2019-07-01");
+    assert!(
+        v["editions"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("10 000 euros"))
+    );
+    // An unknown article is a French error.
+    let out = vigie(tmp.path(), &corpus(), &["article", "9999"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Aucun article 9999"));
+}
+
+#[test]
+fn searches_are_journaled_and_the_journal_verifies() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // The journal lives in the data directory; use a private one that shares the built index.
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("index")).unwrap_or_else(|e| panic!("{e}"));
+    let shared_index = indexed().join("index").join("inforce");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(&shared_index)
+        .arg(data.join("index").join("inforce"))
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.success());
+    let out = vigie(
+        &data,
+        &corpus(),
+        &["search", "--json", "-k", "2", "art. 414"],
+    );
+    json(&out);
+    let out = vigie(&data, &corpus(), &["audit", "head"]);
+    assert!(out.status.success());
+    let head = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(head.starts_with("1:"), "{head}");
+    let out = vigie(&data, &corpus(), &["audit", "verify", "--head", &head]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = vigie(&data, &corpus(), &["audit", "export", "--format", "csv"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CD-art-414"));
+    // Tamper with the entry: verification fails and says where.
+    let journal = data.join("audit.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&journal, text.replace("art. 414", "art. 415"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = vigie(&data, &corpus(), &["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ligne 1"));
+}
