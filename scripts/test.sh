@@ -14,3 +14,5 @@ echo "== no HTTP client in the default build"
 bash scripts/check-offline-deps.sh
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
+echo "== offline: the CLI inside a network namespace with no interface"
+bash scripts/offline-check.sh target/debug/vigie

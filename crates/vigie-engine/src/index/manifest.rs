@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::IndexError;
 
 /// Current on-disk format version.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Parameters that change the content of an index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use hnsw_rs::api::AnnT;
 use hnsw_rs::hnswio::HnswIo;
-use hnsw_rs::prelude::{DistDot, Hnsw};
+use hnsw_rs::prelude::{Distance, Hnsw};
 
 use super::IndexError;
 
@@ -18,6 +18,20 @@ const BASENAME: &str = "vectors";
 const RAW_FILE: &str = "vectors.f32";
 /// Layers of the graph (hnsw_rs caps it at 16).
 const MAX_LAYERS: usize = 16;
+
+/// Cosine distance of unit vectors, `1 − a·b`, clamped at 0.
+///
+/// hnsw_rs's own dot-product distance asserts `a·b ≤ 1`, which rounding breaks when a query
+/// equals a stored vector: a panic waiting for a user to paste a passage as a question.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UnitCosine;
+
+impl Distance<f32> for UnitCosine {
+    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
+        let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        (1.0 - dot).max(0.0)
+    }
+}
 
 /// A scored chunk from the vector index.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,7 +44,7 @@ pub struct VectorHit {
 
 /// HNSW graph and raw vectors.
 pub struct VectorIndex {
-    graph: Hnsw<'static, f32, DistDot>,
+    graph: Hnsw<'static, f32, UnitCosine>,
     vectors: Vec<f32>,
     dimension: usize,
 }
@@ -46,12 +60,12 @@ impl VectorIndex {
         if vectors.iter().any(|v| v.len() != dimension) {
             return Err(IndexError::Vector("vectors of mixed dimensions".into()));
         }
-        let graph = Hnsw::<f32, DistDot>::new(
+        let graph = Hnsw::<f32, UnitCosine>::new(
             max_connections,
             vectors.len().max(1),
             MAX_LAYERS,
             ef_construction,
-            DistDot {},
+            UnitCosine,
         );
         let data: Vec<(&[f32], usize)> = vectors
             .iter()
@@ -118,7 +132,7 @@ impl VectorIndex {
         // graph that can live in a struct.
         let graph = std::panic::catch_unwind(|| {
             let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, BASENAME)));
-            loader.load_hnsw::<f32, DistDot>()
+            loader.load_hnsw::<f32, UnitCosine>()
         })
         .map_err(|_| IndexError::Damaged("the HNSW graph could not be decoded".into()))?
         .map_err(|e| IndexError::Damaged(format!("the HNSW graph could not be read: {e}")))?;
@@ -183,5 +197,30 @@ impl VectorIndex {
     pub fn vector(&self, chunk: usize) -> Option<&[f32]> {
         self.vectors
             .get(chunk * self.dimension..(chunk + 1) * self.dimension)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn querying_with_a_stored_vector_finds_it_without_panicking() {
+        let vectors: Vec<Vec<f32>> = (0..200)
+            .map(|i| unit(&[1.0, (i as f32 * 0.37).sin(), (i as f32 * 0.11).cos(), 0.3]))
+            .collect();
+        let index = VectorIndex::build(&vectors, 4, 16, 100).unwrap_or_else(|e| panic!("{e}"));
+        for (i, v) in vectors.iter().enumerate().step_by(17) {
+            let hits = index.search(v, 5, 64);
+            assert!(hits.iter().any(|h| h.chunk == i), "vector {i} not found");
+            assert!(hits.iter().all(|h| h.similarity <= 1.0 + 1e-6));
+        }
+        let exact = index.search_exact(&vectors[3], 1);
+        assert_eq!(exact[0].chunk, 3);
     }
 }

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Proves that Vigie works with no network at all: runs the CLI inside a fresh network namespace
+# (only a loopback interface, left down), on the test data directory.
+#   bash scripts/offline-check.sh [path/to/vigie]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bin="${1:-target/debug/vigie}"
+data="${VIGIE_OFFLINE_DATA_DIR:-target/test-data}"
+if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -r -n); fi
+
+"${ns[@]}" bash -s "$bin" "$data" <<'INNER'
+set -euo pipefail
+bin="$1"; data="$2"
+# Nothing but a loopback interface, and it is down.
+interfaces=$(ls /sys/class/net)
+if [ "$interfaces" != "lo" ]; then echo "ERREUR : interfaces réseau présentes : $interfaces" >&2; exit 1; fi
+if [ "$(cat /sys/class/net/lo/operstate)" = "up" ]; then echo "ERREUR : loopback active" >&2; exit 1; fi
+"$bin" --data-dir "$data" index
+out=$("$bin" --data-dir "$data" search --json -k 3 "Que prévoit l'article 414 ?")
+echo "$out" | grep -q '"id":"CD-art-414"' || { echo "ERREUR : recherche hors ligne inattendue : $out" >&2; exit 1; }
+"$bin" --data-dir "$data" audit verify
+echo "ok : index, recherche et journal fonctionnent sans aucune interface réseau."
+INNER
