@@ -11,10 +11,11 @@ if [ "$(id -u)" = 0 ]; then ns=(unshare -n); else ns=(unshare -r -n); fi
 "${ns[@]}" bash -s "$bin" "$data" <<'INNER'
 set -euo pipefail
 bin="$1"; data="$2"
-# Nothing but a loopback interface, and it is down.
-interfaces=$(ls /sys/class/net)
-if [ "$interfaces" != "lo" ]; then echo "ERREUR : interfaces réseau présentes : $interfaces" >&2; exit 1; fi
-if [ "$(cat /sys/class/net/lo/operstate)" = "up" ]; then echo "ERREUR : loopback active" >&2; exit 1; fi
+# Nothing but a loopback interface, and it is down (/proc/net/dev follows the namespace;
+# /sys/class/net would show the host's until sysfs is remounted).
+interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')
+if [ "$interfaces" != "lo " ]; then echo "ERREUR : interfaces réseau présentes : $interfaces" >&2; exit 1; fi
+if ip -o link show up 2>/dev/null | grep -q .; then echo "ERREUR : une interface est active" >&2; exit 1; fi
 "$bin" --data-dir "$data" index
 out=$("$bin" --data-dir "$data" search --json -k 3 "Que prévoit l'article 414 ?")
 echo "$out" | grep -q '"id":"CD-art-414"' || { echo "ERREUR : recherche hors ligne inattendue : $out" >&2; exit 1; }

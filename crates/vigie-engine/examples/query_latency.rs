@@ -39,7 +39,10 @@ fn main() {
                 single.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             single.sort_by(f64::total_cmp);
-            println!("{kind:?} on one thread: p50 {:.1} ms, min {:.1} ms", single[15], single[0]);
+            println!(
+                "{kind:?} on one thread: p50 {:.1} ms, min {:.1} ms",
+                single[15], single[0]
+            );
         }
     }
 }

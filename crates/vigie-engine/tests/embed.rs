@@ -150,9 +150,14 @@ fn fused_encoder_matches_candles_reference_bert() {
 fn short_questions_match_the_reference_encoder() {
     use vigie_engine::embed::EncoderKind;
     let fused = embedder();
-    let reference = E5Embedder::from_e5s1_with(&model_path(), "e5-small", "test", EncoderKind::Reference)
-        .unwrap_or_else(|e| panic!("{e}"));
-    for q in ["Que dit l'article 414 ?", "accise sur la bière", "Retenue douanière : combien de temps ?"] {
+    let reference =
+        E5Embedder::from_e5s1_with(&model_path(), "e5-small", "test", EncoderKind::Reference)
+            .unwrap_or_else(|e| panic!("{e}"));
+    for q in [
+        "Que dit l'article 414 ?",
+        "accise sur la bière",
+        "Retenue douanière : combien de temps ?",
+    ] {
         let a = fused.embed_query(q).unwrap_or_else(|e| panic!("{e}"));
         let b = reference.embed_query(q).unwrap_or_else(|e| panic!("{e}"));
         assert!(dot(&a, &b) > 0.9999, "{q}: cosine {}", dot(&a, &b));
