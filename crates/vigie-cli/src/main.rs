@@ -40,6 +40,10 @@ enum Command {
     Eval(commands::eval::Args),
     /// Mesure les performances de la recherche (JSON).
     Bench(commands::bench::Args),
+    /// Génère une réponse du modèle de langue, affichée au fil de l'eau.
+    Generate(commands::generate::Args),
+    /// Liste ou vérifie les modèles du manifeste.
+    Models(commands::models::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,8 @@ fn main() -> ExitCode {
             Command::Search(args) => commands::search::run(paths, args),
             Command::Eval(args) => commands::eval::run(paths, args),
             Command::Bench(args) => commands::bench::run(paths, args),
+            Command::Generate(args) => commands::generate::run(paths, args),
+            Command::Models(args) => commands::models::run(paths, args),
         });
     match result {
         Ok(code) => code,

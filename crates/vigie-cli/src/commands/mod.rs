@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_llm;
 pub mod eval;
+pub mod generate;
 pub mod index;
+pub mod models;
 pub mod search;
 
 use anyhow::Context;

@@ -15,6 +15,7 @@
 //! produced, the final text and statistics out. The grounded-answer pipeline depends on that
 //! trait only, so it can be tested with the scripted generator and run with the real one.
 
+pub mod bench;
 pub mod error;
 pub mod generator;
 pub mod gguf;
