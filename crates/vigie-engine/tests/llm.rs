@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use vigie_engine::integrity::{ChecksumCache, IntegrityError};
+use vigie_engine::llm::tokenizer::TokenizerSource;
 use vigie_engine::llm::{
     CandleGenerator, ChatMessage, Generation, GenerationRequest, GenerationWorker, LlmError,
     LoadOptions, SamplingParams, SinkControl, StopReason, TextGenerator, load_verified,
@@ -102,6 +103,41 @@ fn tokenizer_round_trips_french_text_with_accents_guillemets_numbers_and_emoji()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ids.first(), Some(&1));
     assert_eq!(ids.last(), Some(&2));
+}
+
+#[test]
+fn a_tokenizer_json_beside_the_model_is_preferred() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("model.gguf");
+    std::fs::hard_link(smollm2_path(), &link)
+        .or_else(|_| std::fs::copy(smollm2_path(), &link).map(|_| ()))
+        .expect("link the model");
+    let from_metadata = load_smollm2();
+    assert_eq!(from_metadata.tokenizer().source(), TokenizerSource::GgufBpe);
+    from_metadata
+        .tokenizer()
+        .save_json(&dir.path().join("model.tokenizer.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let g = CandleGenerator::load(&link, "smollm2", &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(g.tokenizer().source(), TokenizerSource::TokenizerJson);
+    let text = "Article 38 : « prohibées » — 1 500 € 🚢";
+    let ids = g.tokenizer().encode(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ids,
+        from_metadata
+            .tokenizer()
+            .encode(text)
+            .unwrap_or_else(|e| panic!("{e}"))
+    );
+    assert_eq!(
+        g.tokenizer().decode(&ids).unwrap_or_else(|e| panic!("{e}")),
+        text
+    );
+    assert_eq!(
+        g.tokenizer().stop_ids(),
+        from_metadata.tokenizer().stop_ids()
+    );
 }
 
 #[test]

@@ -183,6 +183,14 @@ impl Tokenizer {
         })
     }
 
+    /// Writes the tokenizer as a Hugging Face `tokenizer.json` (to inspect it, or to compare it
+    /// with the publisher's).
+    pub fn save_json(&self, path: &Path) -> Result<(), LlmError> {
+        self.inner
+            .save(path, true)
+            .map_err(|e| LlmError::Tokenizer(format!("{}: {e}", path.display())))
+    }
+
     /// Where the tokenizer came from.
     pub fn source(&self) -> TokenizerSource {
         self.source
