@@ -76,6 +76,9 @@ pub enum LlmError {
     /// A tensor operation failed (candle).
     #[error("inference: {0}")]
     Inference(String),
+    /// The computation was cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
     /// The generation worker has stopped (its thread ended or panicked).
     #[error("the generation worker has stopped")]
     WorkerGone,
@@ -135,6 +138,7 @@ impl LlmError {
             LlmError::Inference(_) => {
                 "Le calcul du modèle a échoué ; voir le journal pour le détail.".to_string()
             }
+            LlmError::Cancelled => "Génération interrompue.".to_string(),
             LlmError::WorkerGone => {
                 "Le moteur de génération s'est arrêté ; relancez l'application.".to_string()
             }

@@ -16,8 +16,8 @@ use super::sampling::Sampler;
 use super::template::{ChatMessage, ChatTemplate};
 use super::tokenizer::{TextStream, Tokenizer};
 use super::{
-    Generation, GenerationRequest, GenerationStats, ModelInfo, SinkControl, StopReason,
-    TextGenerator, TokenSink,
+    CancelToken, Generation, GenerationRequest, GenerationStats, ModelInfo, SinkControl,
+    StopReason, TextGenerator, TokenSink,
 };
 
 /// How to load a model.
@@ -25,7 +25,10 @@ use super::{
 pub struct LoadOptions {
     /// Transformer options (context cap, GEMM threshold, device).
     pub model: ModelOptions,
-    /// Prompt tokens computed per forward pass (bounds the attention scratch memory).
+    /// Prompt tokens computed per forward pass. Each pass dequantizes every weight matrix once,
+    /// so larger is faster; the attention inside a pass works in blocks, so that a 2,048-token
+    /// pass of a 7B model needs a few hundred megabytes of scratch. A cancellation is seen
+    /// between layers.
     pub prefill_chunk: usize,
 }
 
@@ -33,7 +36,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         Self {
             model: ModelOptions::default(),
-            prefill_chunk: 512,
+            prefill_chunk: 2048,
         }
     }
 }
@@ -156,7 +159,7 @@ impl CandleGenerator {
     }
 
     fn step(&mut self, tokens: &[u32]) -> Result<Vec<f32>, LlmError> {
-        step(&self.model, &mut self.cache, &mut self.cached, tokens)
+        step(&self.model, &mut self.cache, &mut self.cached, tokens, None)
     }
 }
 
@@ -166,8 +169,9 @@ fn step(
     cache: &mut KvCache,
     cached: &mut Vec<u32>,
     tokens: &[u32],
+    cancel: Option<&CancelToken>,
 ) -> Result<Vec<f32>, LlmError> {
-    match model.forward(tokens, cache) {
+    match model.forward(tokens, cache, cancel) {
         Ok(logits) => {
             cached.extend_from_slice(tokens);
             Ok(logits)
@@ -224,16 +228,22 @@ impl TextGenerator for CandleGenerator {
         let prefill_started = Instant::now();
         let mut logits = Vec::new();
         for chunk in prompt[stats.reused_prompt_tokens..].chunks(self.prefill_chunk) {
-            if request.cancel.is_cancelled() {
-                stats.prefill_ms = ms(prefill_started);
-                return Ok(finish(
-                    String::new(),
-                    Vec::new(),
-                    StopReason::Cancelled,
-                    stats,
-                ));
+            let cancel = Some(&request.cancel);
+            match step(
+                &self.model,
+                &mut self.cache,
+                &mut self.cached,
+                chunk,
+                cancel,
+            ) {
+                Ok(l) => logits = l,
+                Err(LlmError::Cancelled) => {
+                    stats.prefill_ms = ms(prefill_started);
+                    let stop = StopReason::Cancelled;
+                    return Ok(finish(String::new(), Vec::new(), stop, stats));
+                }
+                Err(e) => return Err(e),
             }
-            logits = self.step(chunk)?;
         }
         stats.prefill_ms = ms(prefill_started);
 
@@ -274,7 +284,18 @@ impl TextGenerator for CandleGenerator {
             if self.cache.len() + 1 >= context {
                 break StopReason::ContextFull;
             }
-            logits = step(&self.model, &mut self.cache, &mut self.cached, &[next])?;
+            let cancel = Some(&request.cancel);
+            match step(
+                &self.model,
+                &mut self.cache,
+                &mut self.cached,
+                &[next],
+                cancel,
+            ) {
+                Ok(l) => logits = l,
+                Err(LlmError::Cancelled) => break StopReason::Cancelled,
+                Err(e) => return Err(e),
+            }
         };
         if let Some(rest) = stream.finish()? {
             text.push_str(&rest);

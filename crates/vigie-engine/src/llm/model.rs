@@ -22,6 +22,7 @@ use std::sync::Arc;
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor};
 
+use super::CancelToken;
 use super::error::LlmError;
 use super::gguf::{Architecture, GgufFile};
 
@@ -58,6 +59,8 @@ pub struct ModelOptions {
     /// Batches of at least this many tokens go through dequantized weights and a GEMM;
     /// `usize::MAX` keeps the quantized kernels everywhere.
     pub gemm_min_tokens: usize,
+    /// Queries per block of attention (bounds the score matrix of long prompts).
+    pub attention_block: usize,
     /// Device the weights live on.
     pub device: Device,
 }
@@ -67,6 +70,7 @@ impl Default for ModelOptions {
         Self {
             max_context: 8192,
             gemm_min_tokens: 16,
+            attention_block: 256,
             device: Device::Cpu,
         }
     }
@@ -211,6 +215,7 @@ pub struct Transformer {
     sin: Tensor,
     neox: bool,
     gemm_min_tokens: usize,
+    attention_block: usize,
     device: Device,
 }
 
@@ -326,6 +331,7 @@ impl Transformer {
             cos,
             sin,
             gemm_min_tokens: options.gemm_min_tokens,
+            attention_block: options.attention_block.max(1),
             device,
         })
     }
@@ -347,7 +353,15 @@ impl Transformer {
 
     /// Runs `tokens` at positions `cache.len()..`, appends them to the cache and returns the
     /// logits of the last one.
-    pub fn forward(&self, tokens: &[u32], cache: &mut KvCache) -> Result<Vec<f32>, LlmError> {
+    ///
+    /// `cancel` is looked at between layers, so that a long prompt stops within a layer's time;
+    /// a cancelled pass leaves the cache as it was and returns [`LlmError::Cancelled`].
+    pub fn forward(
+        &self,
+        tokens: &[u32],
+        cache: &mut KvCache,
+        cancel: Option<&CancelToken>,
+    ) -> Result<Vec<f32>, LlmError> {
         let pos = cache.len();
         if tokens.is_empty() {
             return Err(LlmError::InvalidRequest("no token to run".into()));
@@ -358,7 +372,7 @@ impl Transformer {
                 context: self.config.context_length,
             });
         }
-        let logits = self.forward_inner(tokens, pos, cache);
+        let logits = self.forward_inner(tokens, pos, cache, cancel);
         match logits {
             Ok(l) => {
                 cache.len = pos + tokens.len();
@@ -367,7 +381,11 @@ impl Transformer {
             Err(e) => {
                 // The layers may have written part of the new positions: keep only the old.
                 cache.truncate(pos);
-                Err(e.into())
+                if cancel.is_some_and(CancelToken::is_cancelled) {
+                    Err(LlmError::Cancelled)
+                } else {
+                    Err(e.into())
+                }
             }
         }
     }
@@ -377,23 +395,20 @@ impl Transformer {
         tokens: &[u32],
         pos: usize,
         cache: &mut KvCache,
+        cancel: Option<&CancelToken>,
     ) -> candle_core::Result<Vec<f32>> {
         let n = tokens.len();
         let ids = Tensor::new(tokens, &self.device)?;
         let mut x = self.embedding.embedding(&ids)?.to_dtype(DType::F32)?;
-        let mask = if n > 1 {
-            Some(causal_mask(n, pos, &self.device)?)
-        } else {
-            None
-        };
         let cos = self.cos.narrow(0, pos, n)?;
         let sin = self.sin.narrow(0, pos, n)?;
         let c = &self.config;
         let gemm = self.gemm_min_tokens;
         let eps = c.rms_eps as f32;
-        let rep = c.heads / c.kv_heads;
-        let scale = 1.0 / (c.head_dim as f64).sqrt();
         for (i, layer) in self.layers.iter().enumerate() {
+            if cancel.is_some_and(CancelToken::is_cancelled) {
+                return Err(candle_core::Error::Msg("cancelled".into()));
+            }
             let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, eps)?;
             let q = layer.wq.forward(&h, gemm)?;
             let k = layer.wk.forward(&h, gemm)?;
@@ -422,23 +437,7 @@ impl Transformer {
                 )
             };
             let (k, v) = cache.append(i, pos, &k, &v, c.context_length)?;
-            let kv_len = pos + n;
-            // Query heads sharing a KV head are adjacent: fold them into the row dimension.
-            let q = q.reshape((1, c.kv_heads, rep * n, c.head_dim))?;
-            let att = (q.matmul(&k.t()?)? * scale)?;
-            let att = match &mask {
-                Some(mask) => att
-                    .reshape((1, c.kv_heads, rep, n, kv_len))?
-                    .broadcast_add(mask)?
-                    .reshape((1, c.kv_heads, rep * n, kv_len))?,
-                None => att,
-            };
-            let att = candle_nn::ops::softmax_last_dim(&att)?;
-            let y = att.matmul(&v)?; // (1, kv_heads, rep * n, head_dim)
-            let y = y
-                .reshape((1, c.heads, n, c.head_dim))?
-                .transpose(1, 2)?
-                .reshape((n, c.heads * c.head_dim))?;
+            let y = self.attention(&q, &k, &v, pos)?;
             x = (x + layer.wo.forward(&y, gemm)?)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, eps)?;
             let g = layer.gate.forward(&h, gemm)?;
@@ -450,6 +449,62 @@ impl Transformer {
         let last = candle_nn::ops::rms_norm(&last, &self.norm, eps)?;
         let logits = self.output.forward(&last, usize::MAX)?;
         logits.squeeze(0)?.to_dtype(DType::F32)?.to_vec1::<f32>()
+    }
+}
+
+impl Transformer {
+    /// Causal attention of `q` (`(1, heads, n, head_dim)`, positions `pos..pos + n`) over the
+    /// cached `k`, `v` (`(1, kv_heads, pos + n, head_dim)`); returns `(n, heads * head_dim)`.
+    ///
+    /// Queries go in blocks of `attention_block`: the score matrix of a 1,500-token prompt
+    /// on a 32-head model would otherwise take hundreds of megabytes, and each block only looks
+    /// at the keys it may see, which halves the softmax work of a long prompt.
+    fn attention(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        pos: usize,
+    ) -> candle_core::Result<Tensor> {
+        let c = &self.config;
+        let n = q.dim(2)?;
+        let rep = c.heads / c.kv_heads;
+        let scale = 1.0 / (c.head_dim as f64).sqrt();
+        let mut blocks = Vec::with_capacity(n.div_ceil(self.attention_block));
+        let mut start = 0;
+        while start < n {
+            let len = self.attention_block.min(n - start);
+            let visible = pos + start + len;
+            // Query heads sharing a KV head are adjacent: fold them into the row dimension, so
+            // K and V are never copied per query head.
+            let qb = q.narrow(2, start, len)?.contiguous()?.reshape((
+                1,
+                c.kv_heads,
+                rep * len,
+                c.head_dim,
+            ))?;
+            let kb = k.narrow(2, 0, visible)?;
+            let vb = v.narrow(2, 0, visible)?;
+            let att = (qb.matmul(&kb.t()?)? * scale)?;
+            let att = if len > 1 {
+                let mask = causal_mask(len, pos + start, &self.device)?;
+                att.reshape((1, c.kv_heads, rep, len, visible))?
+                    .broadcast_add(&mask)?
+                    .reshape((1, c.kv_heads, rep * len, visible))?
+            } else {
+                att
+            };
+            let att = candle_nn::ops::softmax_last_dim(&att)?;
+            let y = att.matmul(&vb)?; // (1, kv_heads, rep * len, head_dim)
+            blocks.push(y.reshape((1, c.heads, len, c.head_dim))?);
+            start += len;
+        }
+        let y = if blocks.len() == 1 {
+            blocks.swap_remove(0)
+        } else {
+            Tensor::cat(&blocks, 2)?
+        };
+        y.transpose(1, 2)?.reshape((n, c.heads * c.head_dim))
     }
 }
 
