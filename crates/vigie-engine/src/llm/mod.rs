@@ -15,10 +15,12 @@
 //! produced, the final text and statistics out. The grounded-answer pipeline depends on that
 //! trait only, so it can be tested with the scripted generator and run with the real one.
 
+mod attention;
 pub mod bench;
 pub mod error;
 pub mod generator;
 pub mod gguf;
+pub mod kv_cache;
 pub mod model;
 pub mod sampling;
 pub mod scripted;
