@@ -480,14 +480,24 @@ fn the_real_manifest_loads_smollm2_verified() {
         .count_prompt_tokens(&[ChatMessage::user("Bonjour")])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(n > 5);
+    // The system prompt computed at start-up is reused by the first question.
+    let system = ChatMessage::system("Tu es Vigie.");
+    let computed = w
+        .warm_up(&[system.clone(), ChatMessage::user("")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(computed > 5);
+    let mut request = greedy("Bonjour", 2);
+    request.messages[0] = system;
+    let (_, r) = collect(&w, request);
+    // At least the system turn (`<|im_start|>system\nTu es Vigie.<|im_end|>\n`).
+    assert!(r.stats.reused_prompt_tokens >= 10, "{:?}", r.stats);
 }
 
 #[test]
 fn the_system_prompt_prefix_is_computed_once() {
     let mut g = load_smollm2();
     let system = ChatMessage::system("Tu es Vigie, l'assistant des douanes. ".repeat(20));
-    let warm = g
-        .warm_up(&[system.clone(), ChatMessage::user("")])
+    let warm = TextGenerator::warm_up(&mut g, &[system.clone(), ChatMessage::user("")])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(warm > 200);
     let ask = |g: &mut CandleGenerator, q: &str| {

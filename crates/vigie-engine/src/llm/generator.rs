@@ -106,17 +106,6 @@ impl CandleGenerator {
         self.tokenizer.encode_prompt(&text)
     }
 
-    /// Computes the prompt of `messages` ahead of time (e.g. the system prompt at start-up) so
-    /// that the first question reuses it.
-    pub fn warm_up(&mut self, messages: &[ChatMessage]) -> Result<usize, LlmError> {
-        let ids = self.prompt_ids(messages)?;
-        let reused = self.reuse_prefix(&ids)?;
-        for chunk in ids[reused..].chunks(self.prefill_chunk) {
-            self.step(chunk)?;
-        }
-        Ok(ids.len() - reused)
-    }
-
     /// Ids of the prompt prefix currently in the KV cache.
     pub fn cached_tokens(&self) -> &[u32] {
         &self.cached
@@ -195,6 +184,15 @@ impl TextGenerator for CandleGenerator {
     fn clear_cache(&mut self) {
         self.cache.truncate(0);
         self.cached.clear();
+    }
+
+    fn warm_up(&mut self, messages: &[ChatMessage]) -> Result<usize, LlmError> {
+        let ids = self.prompt_ids(messages)?;
+        let reused = self.reuse_prefix(&ids)?;
+        for chunk in ids[reused..].chunks(self.prefill_chunk) {
+            self.step(chunk)?;
+        }
+        Ok(ids.len() - reused)
     }
 
     fn generate(

@@ -193,6 +193,13 @@ pub trait TextGenerator: Send {
     /// Forgets any cached prompt state, so that the next generation starts cold.
     fn clear_cache(&mut self) {}
 
+    /// Computes the prompt of `messages` ahead of time (the system prompt, at start-up) so that
+    /// the first question reuses it; returns the number of tokens computed.
+    fn warm_up(&mut self, messages: &[ChatMessage]) -> Result<usize, LlmError> {
+        let _ = messages;
+        Ok(0)
+    }
+
     /// Generates the answer to `request.messages`, pushing text to `sink` as it comes.
     fn generate(
         &mut self,

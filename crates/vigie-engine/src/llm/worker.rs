@@ -124,6 +124,13 @@ impl GenerationWorker {
         rx.recv().map_err(|_| LlmError::WorkerGone)?
     }
 
+    /// Computes the prompt of `messages` ahead of time on the worker (see
+    /// [`TextGenerator::warm_up`]).
+    pub fn warm_up(&self, messages: &[ChatMessage]) -> Result<usize, LlmError> {
+        let messages = messages.to_vec();
+        self.run(move |g| g.warm_up(&messages))?
+    }
+
     /// Runs `task` on the worker thread with the generator (warm-up, benchmarks, tests) and
     /// returns its result.
     pub fn run<R, F>(&self, task: F) -> Result<R, LlmError>
@@ -179,6 +186,15 @@ impl TextGenerator for GenerationWorker {
 
     fn count_prompt_tokens(&mut self, messages: &[ChatMessage]) -> Result<usize, LlmError> {
         GenerationWorker::count_prompt_tokens(self, messages)
+    }
+
+    fn clear_cache(&mut self) {
+        // A stopped worker has no cache left to clear.
+        let _ = self.run(|g| g.clear_cache());
+    }
+
+    fn warm_up(&mut self, messages: &[ChatMessage]) -> Result<usize, LlmError> {
+        GenerationWorker::warm_up(self, messages)
     }
 
     fn generate(
