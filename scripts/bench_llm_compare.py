@@ -64,12 +64,18 @@ def run_llama_cpp(gguf, ids, threads):
     started = time.perf_counter()
     llm.eval(ids)
     prefill_s = time.perf_counter() - started
-    token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+    n_vocab = llm.n_vocab()
+
+    def last_logits():
+        # llama-cpp-python 0.3 keeps logits only with logits_all; read the context's own buffer.
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,))
+
+    token = int(np.argmax(last_logits()))
     first_token_ms = (time.perf_counter() - started) * 1000
     decode_started = time.perf_counter()
     for _ in range(1, GENERATE_TOKENS):
         llm.eval([token])
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        token = int(np.argmax(last_logits()))
     decode_s = time.perf_counter() - decode_started
     return {
         "engine": "llama.cpp (llama-cpp-python %s)" % __import__("llama_cpp").__version__,
