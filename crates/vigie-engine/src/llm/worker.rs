@@ -5,7 +5,7 @@
 //! model itself and reports "ready" or the load error through a handshake; then it serves jobs
 //! one at a time from a channel. A caller's [`GenerationWorker::generate`] blocks its own
 //! thread while text flows back through a per-job channel into the caller's sink, on the
-//! caller's thread; a sink that says stop, or a [`CancelToken`](super::CancelToken) set from
+//! caller's thread; a sink that says stop, or a [`CancelToken`] set from
 //! anywhere, stops the job before its next token.
 
 use std::panic::AssertUnwindSafe;
