@@ -530,11 +530,13 @@ fn gemm_prefill_gives_the_same_logits_as_quantized_kernels() {
         )])
         .unwrap_or_else(|e| panic!("{e}"))
     };
+    // Weights as stored in the file (no re-quantization), to compare with candle.
     let run = |gemm_min_tokens, attention_block| {
         let options = LoadOptions {
             model: vigie_engine::llm::model::ModelOptions {
                 gemm_min_tokens,
                 attention_block,
+                requantize_slow_formats: false,
                 ..Default::default()
             },
             ..LoadOptions::default()
