@@ -61,6 +61,10 @@ enum Command {
     Diff(commands::diff::Args),
     /// Journal d'audit chaîné : tête, vérification, export.
     Audit(commands::audit::Args),
+    /// Génère une réponse du modèle de langue, affichée au fil de l'eau.
+    Generate(commands::generate::Args),
+    /// Liste ou vérifie les modèles du manifeste.
+    Models(commands::models::Args),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +89,8 @@ fn main() -> ExitCode {
             Command::Article(args) => commands::article::run(paths, args),
             Command::Diff(args) => commands::diff::run(paths, args),
             Command::Audit(args) => commands::audit::run(paths, args),
+            Command::Generate(args) => commands::generate::run(paths, args),
+            Command::Models(args) => commands::models::run(paths, args),
         });
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod eval;
 pub mod index;
 pub mod integrity;
+pub mod llm;
 pub mod registry;
 pub mod retrieve;
 pub mod usage;

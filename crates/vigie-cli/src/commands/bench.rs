@@ -33,6 +33,12 @@ pub struct Args {
     /// Écrit aussi le JSON dans ce fichier.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Mesure le modèle de langue (génération) au lieu de la recherche.
+    #[arg(long)]
+    llm: bool,
+    /// Modèle de génération mesuré avec --llm (par défaut celui du manifeste).
+    #[arg(long, requires = "llm")]
+    model: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +70,9 @@ fn default_questions(paths: &Paths) -> PathBuf {
 
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
+    if args.llm {
+        return super::bench_llm::run(paths, args.model.as_deref(), args.output.as_ref());
+    }
     let questions_file = args
         .questions
         .clone()

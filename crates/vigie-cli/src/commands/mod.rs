@@ -3,9 +3,12 @@
 pub mod article;
 pub mod audit;
 pub mod bench;
+pub mod bench_llm;
 pub mod diff;
 pub mod eval;
+pub mod generate;
 pub mod index;
+pub mod models;
 pub mod search;
 
 use anyhow::Context;
