@@ -49,6 +49,8 @@ struct Cli {
 enum Command {
     /// Construit ou met à jour les index (plein texte et vectoriel).
     Index(commands::index::Args),
+    /// Répond à une question en citant les articles, ou s'abstient.
+    Ask(commands::ask::Args),
     /// Recherche les articles pertinents pour une question.
     Search(commands::search::Args),
     /// Évalue la recherche sur un jeu de questions annotées.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|paths| match cli.command {
             Command::Index(args) => commands::index::run(paths, args),
+            Command::Ask(args) => commands::ask::run(paths, args),
             Command::Search(args) => commands::search::run(paths, args),
             Command::Eval(args) => commands::eval::run(paths, args),
             Command::Bench(args) => commands::bench::run(paths, args),

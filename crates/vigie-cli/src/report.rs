@@ -32,6 +32,9 @@ pub fn french_message(error: &anyhow::Error) -> String {
         if let Some(e) = cause.downcast_ref::<VersionError>() {
             return e.message_fr();
         }
+        if let Some(e) = cause.downcast_ref::<vigie_engine::answer::AnswerError>() {
+            return e.message_fr();
+        }
         if let Some(e) = cause.downcast_ref::<vigie_engine::llm::LlmError>() {
             return e.message_fr();
         }

@@ -178,3 +178,110 @@ mod tests {
         assert_eq!(report.per_code.get("CD").map(|m| m.questions), None);
     }
 }
+
+/// What one answer of the evaluation did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnswerOutcome {
+    /// Question id.
+    pub qid: String,
+    /// Question kind.
+    pub kind: String,
+    /// Gold article ids (empty: unanswerable).
+    pub gold: Vec<String>,
+    /// Whether Vigie abstained.
+    pub abstained: bool,
+    /// Ids of the final citations.
+    pub cited: Vec<String>,
+    /// Final citations marked invalid (a quotation not found verbatim).
+    pub invalid_citations: usize,
+    /// Final citations of articles that were not among the sources (must stay 0).
+    pub cited_outside_sources: usize,
+    /// Citations removed from the answer.
+    pub rejected_citations: usize,
+    /// Time to the first generated token, when the model was called.
+    pub first_token_ms: Option<f64>,
+    /// Whole answer.
+    pub total_ms: f64,
+}
+
+/// Abstention and citation figures over a question set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnswerEvalReport {
+    /// Questions.
+    pub questions: usize,
+    /// Unanswerable questions.
+    pub unanswerable: usize,
+    /// Abstentions on unanswerable questions.
+    pub correct_abstentions: usize,
+    /// Abstentions on answerable questions.
+    pub false_abstentions: usize,
+    /// Correct abstentions / unanswerable questions.
+    pub abstention_recall: f64,
+    /// Correct abstentions / all abstentions (1 when none).
+    pub abstention_precision: f64,
+    /// False abstentions / answerable questions.
+    pub false_abstention_rate: f64,
+    /// Final citations in all answers.
+    pub citations: usize,
+    /// Share of them that are valid.
+    pub citation_validity: f64,
+    /// Final citations outside the sources given (must be 0).
+    pub citations_outside_sources: usize,
+    /// Citations removed because their article was not given.
+    pub rejected_citations: usize,
+    /// Among answered answerable questions, the share whose citations include a gold article.
+    pub answers_citing_gold: f64,
+    /// Median time to first token (answers that called the model).
+    pub first_token_ms_p50: Option<f64>,
+    /// Median whole-answer time.
+    pub total_ms_p50: f64,
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(values[values.len() / 2])
+}
+
+/// Sums up the answers of an evaluation run.
+pub fn evaluate_answers(outcomes: &[AnswerOutcome]) -> AnswerEvalReport {
+    let unanswerable = outcomes.iter().filter(|o| o.gold.is_empty()).count();
+    let answerable = outcomes.len() - unanswerable;
+    let correct = outcomes
+        .iter()
+        .filter(|o| o.gold.is_empty() && o.abstained)
+        .count();
+    let wrong = outcomes
+        .iter()
+        .filter(|o| !o.gold.is_empty() && o.abstained)
+        .count();
+    let citations: usize = outcomes.iter().map(|o| o.cited.len()).sum();
+    let invalid: usize = outcomes.iter().map(|o| o.invalid_citations).sum();
+    let answered: Vec<&AnswerOutcome> = outcomes
+        .iter()
+        .filter(|o| !o.gold.is_empty() && !o.abstained)
+        .collect();
+    let citing_gold = answered
+        .iter()
+        .filter(|o| o.cited.iter().any(|c| o.gold.contains(c)))
+        .count();
+    let ratio = |a: usize, b: usize, empty: f64| if b == 0 { empty } else { a as f64 / b as f64 };
+    AnswerEvalReport {
+        questions: outcomes.len(),
+        unanswerable,
+        correct_abstentions: correct,
+        false_abstentions: wrong,
+        abstention_recall: ratio(correct, unanswerable, 1.0),
+        abstention_precision: ratio(correct, correct + wrong, 1.0),
+        false_abstention_rate: ratio(wrong, answerable, 0.0),
+        citations,
+        citation_validity: ratio(citations - invalid, citations, 1.0),
+        citations_outside_sources: outcomes.iter().map(|o| o.cited_outside_sources).sum(),
+        rejected_citations: outcomes.iter().map(|o| o.rejected_citations).sum(),
+        answers_citing_gold: ratio(citing_gold, answered.len(), 0.0),
+        first_token_ms_p50: median(outcomes.iter().filter_map(|o| o.first_token_ms).collect()),
+        total_ms_p50: median(outcomes.iter().map(|o| o.total_ms).collect()).unwrap_or(0.0),
+    }
+}

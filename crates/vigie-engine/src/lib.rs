@@ -4,6 +4,8 @@
 //! The engine knows nothing of the desktop shell, async runtimes or the UI: the `vigie` CLI,
 //! the Tauri shell and the tests are equal clients. See `ARCHITECTURE.md` for the map.
 
+pub mod answer;
+pub mod audit;
 pub mod config;
 pub mod corpus;
 pub mod cpu;
@@ -16,8 +18,7 @@ pub mod llm;
 pub mod registry;
 pub mod retrieve;
 pub mod usage;
+pub mod versions;
 
 pub use config::{PathOverrides, Paths};
 pub use engine::{Engine, EngineError, IndexAction};
-pub mod audit;
-pub mod versions;

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use vigie_engine::Paths;
 use vigie_engine::eval::{EvalQuestion, EvalReport, Metrics, evaluate, read_questions};
 use vigie_engine::retrieve::{Retriever, SearchMode};
@@ -19,6 +20,15 @@ pub struct Args {
     /// Sortie JSON.
     #[arg(long)]
     json: bool,
+    /// Évalue les réponses (`vigie ask`) : abstentions, citations, temps de réponse.
+    #[arg(long)]
+    answers: bool,
+    /// Réglages des réponses (avec --answers).
+    #[command(flatten)]
+    settings: super::ask::AnswerSettings,
+    /// Écrit aussi le détail de chaque réponse (JSON Lines) dans ce fichier (avec --answers).
+    #[arg(long, value_name = "FILE", requires = "answers")]
+    details: Option<PathBuf>,
 }
 
 /// Ranked ids for every question in one mode.
@@ -59,6 +69,9 @@ fn print_report(mode: &str, report: &EvalReport) {
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let questions = read_questions(&args.questions).map_err(anyhow::Error::msg)?;
+    if args.answers {
+        return run_answers(paths, &args, &questions);
+    }
     let (_engine, retriever) = open_retriever(paths)?;
     let mut reports = Vec::new();
     for (name, mode) in [
@@ -91,4 +104,125 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `vigie eval --answers`: every question through the answer pipeline.
+fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    use vigie_engine::answer::AnswerRequest;
+    use vigie_engine::eval::{AnswerOutcome, evaluate_answers};
+    use vigie_engine::llm::SinkControl;
+
+    let (answerer, mut worker) = super::ask::open_answerer(paths, args.settings.model.as_deref())?;
+    let mut details = match &args.details {
+        Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => None,
+    };
+    let mut outcomes = Vec::with_capacity(questions.len());
+    for (i, q) in questions.iter().enumerate() {
+        let request = AnswerRequest {
+            question: q.question.clone(),
+            options: args.settings.options(),
+            cancel: Default::default(),
+        };
+        let answer = answerer
+            .ask(&request, &mut worker, &mut |_| SinkControl::Continue)
+            .with_context(|| format!("question {}", q.qid))?;
+        let outcome = AnswerOutcome {
+            qid: q.qid.clone(),
+            kind: q.kind.clone(),
+            gold: q.gold.clone(),
+            abstained: answer.abstained,
+            cited: answer.citations.iter().map(|c| c.id.clone()).collect(),
+            invalid_citations: answer.citations.iter().filter(|c| !c.valid).count(),
+            cited_outside_sources: answer
+                .citations
+                .iter()
+                .filter(|c| !answer.sources.contains(&c.id))
+                .count(),
+            rejected_citations: answer.rejected_citations.len(),
+            first_token_ms: answer.timings.first_token_ms,
+            total_ms: answer.timings.total_ms,
+        };
+        eprintln!(
+            "[{}/{}] {} {} : {}",
+            i + 1,
+            questions.len(),
+            q.qid,
+            if answer.abstained {
+                "abstention"
+            } else {
+                "réponse"
+            },
+            outcome.cited.join(", ")
+        );
+        if let Some(file) = details.as_mut() {
+            serde_json::to_writer(
+                &mut *file,
+                &serde_json::json!({ "qid": q.qid, "kind": q.kind, "gold": q.gold, "answer": answer }),
+            )?;
+            writeln!(file)?;
+        }
+        outcomes.push(outcome);
+    }
+    let report = evaluate_answers(&outcomes);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let r = &report;
+        println!(
+            "Réponses sur {} questions ({} sans réponse dans le corpus), modèle {}.",
+            r.questions,
+            r.unanswerable,
+            answerer_model(&args.settings)
+        );
+        println!("| mesure | valeur |\n|---|---|");
+        println!(
+            "| abstentions justes (rappel) | {}/{} ({:.0} %) |",
+            r.correct_abstentions,
+            r.unanswerable,
+            100.0 * r.abstention_recall
+        );
+        println!(
+            "| précision des abstentions | {:.0} % |",
+            100.0 * r.abstention_precision
+        );
+        println!(
+            "| abstentions à tort | {} ({:.1} %) |",
+            r.false_abstentions,
+            100.0 * r.false_abstention_rate
+        );
+        println!(
+            "| citations finales | {} (valides {:.0} %) |",
+            r.citations,
+            100.0 * r.citation_validity
+        );
+        println!(
+            "| citations hors sources (finales) | {} |",
+            r.citations_outside_sources
+        );
+        println!("| citations retirées | {} |", r.rejected_citations);
+        println!(
+            "| réponses citant un article attendu | {:.0} % |",
+            100.0 * r.answers_citing_gold
+        );
+        println!(
+            "| premier jeton (médiane) | {} |",
+            r.first_token_ms_p50
+                .map(|t| format!("{:.1} s", t / 1000.0))
+                .unwrap_or_else(|| "—".into())
+        );
+        println!(
+            "| réponse complète (médiane) | {:.1} s |",
+            r.total_ms_p50 / 1000.0
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn answerer_model(settings: &super::ask::AnswerSettings) -> String {
+    settings
+        .model
+        .clone()
+        .unwrap_or_else(|| "par défaut".into())
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod article;
+pub mod ask;
 pub mod audit;
 pub mod bench;
 pub mod bench_llm;

@@ -60,8 +60,8 @@ pub fn paths(data_dir: &Path, corpus: &Path) -> Paths {
 }
 
 /// One engine and retriever over the full corpus for the whole test binary.
-pub fn shared_retriever() -> Arc<(Engine, Retriever)> {
-    static SHARED: OnceLock<Arc<(Engine, Retriever)>> = OnceLock::new();
+pub fn shared_retriever() -> Arc<(Engine, Arc<Retriever>)> {
+    static SHARED: OnceLock<Arc<(Engine, Arc<Retriever>)>> = OnceLock::new();
     static BUILD: Mutex<()> = Mutex::new(());
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
     SHARED
@@ -71,7 +71,7 @@ pub fn shared_retriever() -> Arc<(Engine, Retriever)> {
             let (retriever, _) = engine
                 .retriever(&mut |_| {})
                 .unwrap_or_else(|e| panic!("retriever: {e}"));
-            Arc::new((engine, retriever))
+            Arc::new((engine, Arc::new(retriever)))
         })
         .clone()
 }

@@ -1,0 +1,268 @@
+//! `vigie ask`: a grounded answer to one question, streamed, then its checked citations; with
+//! `--json`, the whole answer as one JSON object (a stable contract).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use vigie_engine::Paths;
+use vigie_engine::answer::{
+    Answer, AnswerEvent, AnswerOptions, AnswerRequest, Answerer, ModelIdentity,
+};
+use vigie_engine::audit::AuditLog;
+use vigie_engine::llm::{CandleGenerator, TextGenerator};
+use vigie_engine::llm::{
+    GenerationWorker, LoadOptions, SamplingParams, SinkControl, locate_verified,
+};
+
+use super::open_retriever;
+
+/// Options of `vigie ask`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// La question, en français.
+    question: String,
+    #[command(flatten)]
+    settings: AnswerSettings,
+    /// Sortie JSON : un seul objet à la fin.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Settings shared by `vigie ask` and `vigie eval --answers`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AnswerSettings {
+    /// Modèle de génération (nom du manifeste ; par défaut celui du manifeste).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Nombre d'articles proposés au modèle.
+    #[arg(long, default_value_t = 5)]
+    pub sources: usize,
+    /// Nombre maximal de jetons de réponse.
+    #[arg(long, default_value_t = 384)]
+    pub max_tokens: usize,
+    /// Taille du contexte utilisé (demande et réponse), en jetons.
+    #[arg(long, default_value_t = 2_560)]
+    pub context_tokens: usize,
+    /// Température (0 : décodage glouton, reproductible).
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f32,
+    /// Graine du tirage aléatoire.
+    #[arg(long, default_value_t = 299_792_458)]
+    pub seed: u64,
+    /// Demande d'abord au modèle si les articles trouvés traitent de la question.
+    #[arg(long)]
+    pub relevance_check: bool,
+}
+
+impl AnswerSettings {
+    /// The engine's options.
+    pub fn options(&self) -> AnswerOptions {
+        AnswerOptions {
+            sources: self.sources,
+            max_tokens: self.max_tokens,
+            context_tokens: self.context_tokens,
+            sampling: SamplingParams {
+                temperature: self.temperature,
+                seed: self.seed,
+                ..SamplingParams::default()
+            },
+            relevance_check: self.relevance_check,
+            ..AnswerOptions::default()
+        }
+    }
+}
+
+/// The retriever, the model worker (with its system prompt computed ahead) and the answerer.
+pub fn open_answerer(
+    paths: Paths,
+    model: Option<&str>,
+) -> anyhow::Result<(Answerer, GenerationWorker)> {
+    let (engine, retriever) = open_retriever(paths)?;
+    let (entry, path) = locate_verified(engine.registry(), engine.checksums(), model)
+        .context("checking the generation model")?;
+    let name = entry.name.clone();
+    let worker = GenerationWorker::spawn(move || {
+        let generator = CandleGenerator::load(&path, &name, &LoadOptions::default())?;
+        Ok(Box::new(generator) as Box<dyn TextGenerator>)
+    })
+    .context("loading the generation model")?;
+    let mut journal = AuditLog::open(&engine.paths().data_dir)?;
+    journal.append(
+        "model_load",
+        serde_json::json!({ "model": entry.name, "sha256": entry.sha256 }),
+    )?;
+    // The system prompt never changes: compute its KV state while nobody waits.
+    let warm = vec![
+        vigie_engine::llm::ChatMessage::system(vigie_engine::answer::prompt::ANSWER_SYSTEM_PROMPT),
+        vigie_engine::llm::ChatMessage::user(""),
+    ];
+    if let Err(e) = worker.warm_up(&warm) {
+        log::warn!("warm-up failed: {e}");
+    }
+    let answerer = Answerer::new(
+        Arc::new(retriever),
+        ModelIdentity {
+            name: entry.name,
+            sha256: entry.sha256,
+        },
+    );
+    Ok((answerer, worker))
+}
+
+/// Records an answer in the audit journal (references and the answer text, never whole
+/// articles).
+pub fn journal_answer(journal: &mut AuditLog, answer: &Answer) -> anyhow::Result<()> {
+    journal.append(
+        "answer",
+        serde_json::json!({
+            "question": answer.question,
+            "sources": answer.sources,
+            "answer": answer.answer,
+            "abstained": answer.abstained,
+            "abstention": answer.abstention,
+            "citations": answer.citations.iter().map(|c| serde_json::json!({"id": c.id, "valid": c.valid})).collect::<Vec<_>>(),
+            "rejected_citations": answer.rejected_citations.iter().map(|c| &c.written_as).collect::<Vec<_>>(),
+            "model": answer.model,
+            "corpus": answer.corpus.hash,
+        }),
+    )?;
+    Ok(())
+}
+
+/// Runs the command.
+pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
+    let mut journal = AuditLog::open(&paths.data_dir)?;
+    let (answerer, mut worker) = open_answerer(paths, args.settings.model.as_deref())?;
+    let request = AnswerRequest {
+        question: args.question.clone(),
+        options: args.settings.options(),
+        cancel: Default::default(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let json = args.json;
+    let result = answerer.ask(&request, &mut worker, &mut |event: AnswerEvent| {
+        if json {
+            return SinkControl::Continue;
+        }
+        let written = match &event {
+            AnswerEvent::Sources { sources, .. } if !sources.is_empty() => {
+                let refs: Vec<String> = sources
+                    .iter()
+                    .map(|s| {
+                        let trimmed = if s.trimmed { " (extrait)" } else { "" };
+                        format!(
+                            "[{}] art. {} {}{trimmed}",
+                            s.number,
+                            s.article,
+                            short(&s.code)
+                        )
+                    })
+                    .collect();
+                writeln!(out, "Sources : {}\n", refs.join(" ; "))
+            }
+            AnswerEvent::Token { text } => write!(out, "{text}").and_then(|_| out.flush()),
+            _ => Ok(()),
+        };
+        // A closed pipe stops the generation.
+        if written.is_err() {
+            SinkControl::Stop
+        } else {
+            SinkControl::Continue
+        }
+    });
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(e) => {
+            journal.append(
+                "question_refused",
+                serde_json::json!({
+                    "question": vigie_engine::retrieve::clip_chars(&args.question, 2_000),
+                    "reason": e.to_string(),
+                }),
+            )?;
+            return Err(e).context("answering");
+        }
+    };
+    journal_answer(&mut journal, &answer)?;
+    if json {
+        serde_json::to_writer_pretty(&mut out, &answer)?;
+        writeln!(out)?;
+    } else {
+        print_answer(&mut out, &answer)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn short(code: &str) -> &str {
+    vigie_engine::corpus::short_code_name(code)
+}
+
+fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
+    if answer.abstained {
+        if answer.timings.first_token_ms.is_some() {
+            writeln!(out)?;
+        }
+        writeln!(out, "\n{}", answer.answer)?;
+        if !answer.closest.is_empty() {
+            writeln!(
+                out,
+                "\nArticles les plus proches (à consulter, pas une réponse) :"
+            )?;
+            for a in &answer.closest {
+                writeln!(
+                    out,
+                    "  • art. {} {} — {}",
+                    a.article,
+                    short(&a.code),
+                    a.excerpt
+                )?;
+            }
+        }
+    } else {
+        writeln!(out, "\n\nCitations vérifiées :")?;
+        if answer.citations.is_empty() {
+            writeln!(
+                out,
+                "  (aucune : la réponse ne cite aucun article, vérifiez-la avec les sources)"
+            )?;
+        }
+        for c in &answer.citations {
+            let mark = if c.valid {
+                "✓"
+            } else {
+                "✗ citation entre « » introuvable"
+            };
+            writeln!(
+                out,
+                "  {mark} art. {} {} (édition du {}) — {}\n      « {} »",
+                c.article,
+                short(&c.code),
+                c.edition,
+                c.path.last().map(String::as_str).unwrap_or(""),
+                c.supporting_passage
+            )?;
+        }
+        for r in &answer.rejected_citations {
+            writeln!(out, "  ✗ {} : {}", r.written_as, r.reason)?;
+        }
+    }
+    writeln!(
+        out,
+        "\nModèle : {} · {} · premier jeton {} · total {:.1} s",
+        answer.model.name,
+        answer.edition_note,
+        answer
+            .timings
+            .first_token_ms
+            .map(|t| format!("{:.1} s", t / 1000.0))
+            .unwrap_or_else(|| "—".into()),
+        answer.timings.total_ms / 1000.0
+    )?;
+    writeln!(
+        out,
+        "Réponse produite par une IA : vérifiez-la dans les articles cités."
+    )
+}

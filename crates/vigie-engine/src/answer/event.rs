@@ -1,0 +1,241 @@
+//! The answer stream as data: one serde-tagged [`AnswerEvent`] type, produced by the pipeline
+//! and consumed unchanged by the CLI (`vigie ask --json`), the desktop shell (forwarded to the
+//! page through a channel, mirrored there as a TypeScript union) and the tests.
+//!
+//! The final [`Answer`] is the contract of `vigie ask --json`: keep its keys stable.
+
+use serde::Serialize;
+
+/// One step of an answer, in the order they happen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AnswerEvent {
+    /// The sources given to the model (empty when Vigie abstains before generating).
+    Sources {
+        /// Numbered as in the prompt.
+        sources: Vec<SourceInfo>,
+        /// Retrieved articles kept away from the model, and why.
+        withheld: Vec<WithheldSource>,
+    },
+    /// A piece of generated text (whole UTF-8 characters).
+    Token {
+        /// The text.
+        text: String,
+    },
+    /// Citations found in the generated text, once checked.
+    Citations {
+        /// Citations of articles that were given to the model.
+        citations: Vec<Citation>,
+        /// Citations removed from the answer (article not among the sources).
+        rejected: Vec<RejectedCitation>,
+    },
+    /// The final answer.
+    Done {
+        /// Everything about it.
+        answer: Box<Answer>,
+    },
+    /// The pipeline failed; no `Done` follows.
+    Error {
+        /// For the user.
+        message_fr: String,
+        /// For the logs.
+        message: String,
+    },
+}
+
+/// A source as numbered in the prompt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceInfo {
+    /// `[Source N]` in the prompt.
+    pub number: usize,
+    /// Article id (`CD-art-414`).
+    pub id: String,
+    /// Article number (`414`).
+    pub article: String,
+    /// Code name.
+    pub code: String,
+    /// Heading path.
+    pub path: Vec<String>,
+    /// Edition date (`2025-07-13`).
+    pub edition: String,
+    /// Whether only part of the article was given (the chunks that matched).
+    pub trimmed: bool,
+    /// Characters of the article given to the model.
+    pub chars_given: usize,
+    /// Characters of the whole article.
+    pub chars_total: usize,
+}
+
+/// A retrieved article not given to the model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithheldSource {
+    /// Article id.
+    pub id: String,
+    /// Why, in French.
+    pub reason: String,
+}
+
+/// A citation of an article that was among the sources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Citation {
+    /// Article id.
+    pub id: String,
+    /// Article number.
+    pub article: String,
+    /// Code name.
+    pub code: String,
+    /// Heading path.
+    pub path: Vec<String>,
+    /// Edition date.
+    pub edition: String,
+    /// The passage of the article that supports the statement (the quote when there is one).
+    pub supporting_passage: String,
+    /// False when a quotation attributed to this article is not in its text.
+    pub valid: bool,
+    /// Quotations (« … ») attributed to this article, each checked against its text.
+    pub quotes: Vec<QuoteCheck>,
+    /// How the model wrote it (`[art. 414]`, `[Source 2]`).
+    pub written_as: String,
+}
+
+/// A quotation and whether it appears verbatim in the cited article.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuoteCheck {
+    /// The quoted text.
+    pub text: String,
+    /// Found verbatim (whitespace and apostrophes normalised).
+    pub verbatim: bool,
+}
+
+/// A citation removed from the answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedCitation {
+    /// How the model wrote it.
+    pub written_as: String,
+    /// Why, in French.
+    pub reason: String,
+}
+
+/// The model that wrote an answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelIdentity {
+    /// Manifest name.
+    pub name: String,
+    /// SHA-256 of the weights.
+    pub sha256: String,
+}
+
+/// The corpus an answer was drawn from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorpusIdentity {
+    /// Content hash of the law in force.
+    pub hash: String,
+    /// Editions in force, `code: date`.
+    pub editions: Vec<String>,
+}
+
+/// Where the time went, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnswerTimings {
+    /// Retrieval, query embedding included.
+    pub retrieval_ms: f64,
+    /// From the question to the first generated piece of text (absent when nothing was
+    /// generated).
+    pub first_token_ms: Option<f64>,
+    /// The whole answer.
+    pub total_ms: f64,
+}
+
+/// An article shown instead of an answer when Vigie abstains.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClosestArticle {
+    /// Article id.
+    pub id: String,
+    /// Article number.
+    pub article: String,
+    /// Code name.
+    pub code: String,
+    /// Heading path.
+    pub path: Vec<String>,
+    /// Edition date.
+    pub edition: String,
+    /// The part that matched.
+    pub excerpt: String,
+}
+
+/// Why Vigie abstained.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Abstention {
+    /// The question names another text than the codes of the corpus.
+    OtherText {
+        /// The text named.
+        text: String,
+    },
+    /// The question is about a subject the codes of the corpus do not govern.
+    OutOfScope {
+        /// The subject.
+        subject: String,
+    },
+    /// Retrieval found nothing that could be given to the model.
+    NoSources,
+    /// Asked whether the sources answer the question, the model said no.
+    ModelJudgedIrrelevant,
+    /// The model itself said the sources do not answer.
+    ModelAbstained,
+}
+
+impl Abstention {
+    /// The explanation shown to the agent.
+    pub fn explanation_fr(&self) -> String {
+        match self {
+            Self::OtherText { text } => {
+                format!("La question porte sur un autre texte ({text}) que les codes du corpus.")
+            }
+            Self::OutOfScope { subject } => format!(
+                "La question relève d'un domaine ({subject}) que les codes du corpus ne régissent pas."
+            ),
+            Self::NoSources => "Aucun article du corpus ne correspond à la question.".into(),
+            Self::ModelJudgedIrrelevant => {
+                "Les articles trouvés ne répondent pas à la question.".into()
+            }
+            Self::ModelAbstained => {
+                "Le modèle n'a pas trouvé la réponse dans les articles fournis.".into()
+            }
+        }
+    }
+}
+
+/// A finished answer: the JSON object printed by `vigie ask --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    /// The question as asked.
+    pub question: String,
+    /// The answer text, with rejected citations removed and source numbers written as
+    /// article references.
+    pub answer: String,
+    /// Whether Vigie declined to answer.
+    pub abstained: bool,
+    /// Why, when it did.
+    pub abstention: Option<Abstention>,
+    /// Checked citations.
+    pub citations: Vec<Citation>,
+    /// Citations removed from the answer.
+    pub rejected_citations: Vec<RejectedCitation>,
+    /// Ids of the articles given to the model.
+    pub sources: Vec<String>,
+    /// Sources given only in part.
+    pub trimmed_sources: Vec<String>,
+    /// The closest articles, shown when Vigie abstains.
+    pub closest: Vec<ClosestArticle>,
+    /// The edition the answer is drawn from, per code, and whether it is the one in force.
+    pub edition_note: String,
+    /// The model configured for answers (called or not: see `timings.first_token_ms`).
+    pub model: ModelIdentity,
+    /// The corpus.
+    pub corpus: CorpusIdentity,
+    /// Timings.
+    pub timings: AnswerTimings,
+    /// Why generation stopped (`end_of_turn`, `max_tokens`, `cancelled`…), when it ran.
+    pub stop: Option<crate::llm::StopReason>,
+}
