@@ -275,3 +275,94 @@ fn searches_are_journaled_and_the_journal_verifies() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ligne 1"));
 }
+
+#[test]
+fn ask_json_follows_the_contract_and_is_journaled() {
+    let data = indexed();
+    let out = vigie(
+        data,
+        &corpus(),
+        &[
+            "ask",
+            "--json",
+            "--model",
+            "smollm2",
+            "--max-tokens",
+            "24",
+            "--context-tokens",
+            "1200",
+            "Que prévoit l'article 414 du code des douanes ?",
+        ],
+    );
+    let answer = json(&out);
+    assert!(answer["question"].is_string());
+    assert!(answer["answer"].is_string());
+    assert_eq!(answer["abstained"], false);
+    assert_eq!(answer["sources"][0], "CD-art-414");
+    assert_eq!(answer["model"]["name"], "smollm2");
+    assert_eq!(answer["model"]["sha256"].as_str().map(str::len), Some(64));
+    assert!(answer["corpus"]["hash"].is_string());
+    assert!(
+        answer["corpus"]["editions"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+    for key in ["retrieval_ms", "first_token_ms", "total_ms"] {
+        assert!(answer["timings"][key].is_number(), "timings.{key}");
+    }
+    let sources: Vec<&str> = answer["sources"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    for citation in answer["citations"].as_array().into_iter().flatten() {
+        for key in [
+            "id",
+            "article",
+            "code",
+            "path",
+            "edition",
+            "supporting_passage",
+            "valid",
+        ] {
+            assert!(citation.get(key).is_some(), "citation.{key}");
+        }
+        assert!(sources.contains(&citation["id"].as_str().unwrap_or("")));
+    }
+    let journal = std::fs::read_to_string(data.join("audit.jsonl")).unwrap_or_default();
+    assert!(
+        journal
+            .lines()
+            .any(|l| l.contains("\"answer\"") && l.contains("article 414"))
+    );
+}
+
+#[test]
+fn ask_abstains_on_another_code_and_refuses_an_empty_question() {
+    let data = indexed();
+    let out = vigie(
+        data,
+        &corpus(),
+        &[
+            "ask",
+            "--json",
+            "--model",
+            "smollm2",
+            "Que dit l'article L. 1221-1 du code du travail ?",
+        ],
+    );
+    let answer = json(&out);
+    assert_eq!(answer["abstained"], true);
+    assert!(
+        answer["answer"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("Je ne trouve pas"))
+    );
+    assert!(answer["closest"].as_array().is_some_and(|c| !c.is_empty()));
+    assert_eq!(answer["citations"].as_array().map(Vec::len), Some(0));
+
+    let out = vigie(data, &corpus(), &["ask", "--model", "smollm2", "   "]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("La question est vide"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}

@@ -203,3 +203,19 @@ fn a_process_killed_while_writing_leaves_a_consistent_journal() {
         audit::verify(tmp.path(), None).unwrap_or_else(|e| panic!("round {round}: {e}"));
     }
 }
+
+#[test]
+fn two_writers_on_the_same_journal_keep_one_chain() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut app = audit::AuditLog::open(tmp.path()).unwrap_or_else(|e| panic!("{e}"));
+    let mut cli = audit::AuditLog::open(tmp.path()).unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..5 {
+        app.append("question", serde_json::json!({ "from": "app", "i": i }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        cli.append("search", serde_json::json!({ "from": "cli", "i": i }))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let v = audit::verify(tmp.path(), Some(cli.head())).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.entries, 10);
+    assert_eq!(cli.head().seq, 10);
+}

@@ -180,10 +180,16 @@ pub fn entry_hash(seq: u64, time: &str, event: &str, data: &Value, prev_hash: &s
 }
 
 /// The open journal, ready to append.
+///
+/// Several processes may hold the journal open at once (the desktop app and the CLI): every
+/// append takes an exclusive lock on the file and, if another process wrote since, re-reads
+/// the head first, so the chain never forks.
 pub struct AuditLog {
     path: PathBuf,
     file: File,
     head: JournalHead,
+    /// File length after our last write (or read of the head).
+    known_len: u64,
 }
 
 impl AuditLog {
@@ -196,14 +202,25 @@ impl AuditLog {
             source,
         };
         fs::create_dir_all(data_dir).map_err(io)?;
-        let repaired = repair_tail(&path)?;
-        let head = last_head(&path)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(io)?;
-        let mut log = Self { path, file, head };
+        file.lock().map_err(io)?;
+        let read = repair_tail(&path).and_then(|repaired| {
+            let head = last_head(&path)?;
+            let len = file.metadata().map_err(io)?.len();
+            Ok((repaired, head, len))
+        });
+        let _ = file.unlock();
+        let (repaired, head, known_len) = read?;
+        let mut log = Self {
+            path,
+            file,
+            head,
+            known_len,
+        };
         if let Some(bytes) = repaired {
             log.append(
                 "journal_repaired",
@@ -223,8 +240,28 @@ impl AuditLog {
         &self.head
     }
 
-    /// Appends one entry and syncs it to disk.
+    /// Appends one entry and syncs it to disk, under an exclusive lock of the file.
     pub fn append(&mut self, event: &str, data: Value) -> Result<JournalHead, AuditError> {
+        let io = |source| AuditError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.lock().map_err(io)?;
+        let result = self.append_locked(event, data);
+        let _ = self.file.unlock();
+        result
+    }
+
+    fn append_locked(&mut self, event: &str, data: Value) -> Result<JournalHead, AuditError> {
+        let io = |source| AuditError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let len = self.file.metadata().map_err(io)?.len();
+        if len != self.known_len {
+            // Another process appended since: continue its chain.
+            self.head = last_head(&self.path)?;
+        }
         let seq = self.head.seq + 1;
         let time = rfc3339_now();
         let prev_hash = self.head.hash.clone();
@@ -242,12 +279,9 @@ impl AuditLog {
             reason: e.to_string(),
         })?;
         line.push(b'\n');
-        let io = |source| AuditError::Io {
-            path: self.path.clone(),
-            source,
-        };
         self.file.write_all(&line).map_err(io)?;
         self.file.sync_data().map_err(io)?;
+        self.known_len = len + line.len() as u64;
         self.head = JournalHead { seq, hash };
         Ok(self.head.clone())
     }
