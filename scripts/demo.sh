@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds Vigie in release mode, builds the indexes of the default corpus
-# with the default embedding model, and answers a question.
+# with the default embedding model, and answers a question with the default generation model,
+# citing the articles it relies on.
 #   bash scripts/demo.sh ["question"]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,4 +10,4 @@ if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 cargo build --release -p vigie-cli
 question="${1:-Un passager refuse un examen radiologique alors qu'on le soupçonne de transporter des stupéfiants : que prévoit le code ?}"
 ./target/release/vigie index
-./target/release/vigie search -k 5 "$question"
+./target/release/vigie ask "$question"

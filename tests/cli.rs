@@ -366,3 +366,79 @@ fn ask_abstains_on_another_code_and_refuses_an_empty_question() {
     assert!(stderr.contains("La question est vide"), "{stderr}");
     assert!(!stderr.contains("panicked"));
 }
+
+#[test]
+fn a_gguf_added_from_a_file_is_checked_and_listed_and_pull_needs_its_feature() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let models = tmp.path().join("models");
+    std::fs::create_dir_all(&models).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(
+        root().join("models/manifest.toml"),
+        models.join("manifest.toml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .arg("--data-dir")
+            .arg(tmp.path().join("data"))
+            .arg("--models")
+            .arg(&models)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Not a GGUF: refused, manifest untouched.
+    let junk = tmp.path().join("junk.gguf");
+    std::fs::write(&junk, b"not a model").unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&[
+        "models",
+        "add",
+        junk.to_str().unwrap_or(""),
+        "--name",
+        "junk",
+    ]);
+    assert!(!out.status.success());
+    let manifest = std::fs::read_to_string(models.join("manifest.toml")).unwrap_or_default();
+    assert!(!manifest.contains("junk"));
+
+    let gguf = root().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let out = run(&[
+        "models",
+        "add",
+        gguf.to_str().unwrap_or(""),
+        "--name",
+        "petit",
+        "--default",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["models", "list", "--json"]);
+    let listed = json(&out);
+    let text = listed.to_string();
+    assert!(text.contains("\"petit\""), "{text}");
+    let out = run(&["models", "verify", "petit"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same name twice is refused.
+    let out = run(&[
+        "models",
+        "add",
+        gguf.to_str().unwrap_or(""),
+        "--name",
+        "petit",
+    ]);
+    assert!(!out.status.success());
+
+    let out = run(&[
+        "models", "pull", "--repo", "x/y", "--file", "m.gguf", "--name", "m",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sans téléchargement"), "{stderr}");
+}

@@ -143,11 +143,23 @@ impl ModelRegistry {
             path: path.clone(),
             source,
         })?;
-        let manifest: ModelManifest =
-            toml::from_str(&text).map_err(|e| RegistryError::Invalid {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+        Self::parse_str(&text, dir)
+    }
+
+    /// Parses a manifest's text for the models of `dir` (names must be unique).
+    pub fn parse_str(text: &str, dir: &Path) -> Result<Self, RegistryError> {
+        let path = dir.join("manifest.toml");
+        let manifest: ModelManifest = toml::from_str(text).map_err(|e| RegistryError::Invalid {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut names = std::collections::HashSet::new();
+        if let Some(dup) = manifest.models.iter().find(|m| !names.insert(&m.name)) {
+            return Err(RegistryError::Invalid {
+                path,
+                reason: format!("model {} is listed twice", dup.name),
+            });
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,

@@ -10,6 +10,7 @@ pub mod eval;
 pub mod generate;
 pub mod index;
 pub mod models;
+pub mod pull;
 pub mod search;
 
 use anyhow::Context;

@@ -23,6 +23,11 @@ enum Action {
         #[arg(long)]
         json: bool,
     },
+    /// Télécharge un modèle GGUF (poste connecté, construction `--features pull`) et l'inscrit
+    /// au manifeste.
+    Pull(super::pull::PullArgs),
+    /// Ajoute au manifeste un modèle GGUF déjà présent sur ce poste (somme de contrôle calculée).
+    Add(super::pull::AddArgs),
     /// Recalcule les sommes de contrôle et les compare au manifeste.
     Verify {
         /// Un seul modèle (par défaut : tous).
@@ -49,6 +54,8 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     match args.action {
         Action::List { json } => list(&registry, json),
         Action::Verify { name } => verify(&registry, name.as_deref()),
+        Action::Pull(pull) => super::pull::run(&paths, &pull),
+        Action::Add(add) => super::pull::run_add(&paths, &add),
     }
 }
 
