@@ -54,6 +54,9 @@ pub struct AnswerSettings {
     /// Demande d'abord au modèle si les articles trouvés traitent de la question.
     #[arg(long)]
     pub relevance_check: bool,
+    /// Autorise le modèle à répondre lui-même « Je ne trouve pas… ».
+    #[arg(long)]
+    pub model_may_abstain: bool,
 }
 
 impl AnswerSettings {
@@ -69,6 +72,7 @@ impl AnswerSettings {
                 ..SamplingParams::default()
             },
             relevance_check: self.relevance_check,
+            model_may_abstain: self.model_may_abstain,
             ..AnswerOptions::default()
         }
     }
@@ -203,9 +207,11 @@ fn short(code: &str) -> &str {
 fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
     if answer.abstained {
         if answer.timings.first_token_ms.is_some() {
+            // The model's own abstention was streamed already.
             writeln!(out)?;
+        } else {
+            writeln!(out, "{}", answer.answer)?;
         }
-        writeln!(out, "\n{}", answer.answer)?;
         if !answer.closest.is_empty() {
             writeln!(
                 out,

@@ -67,6 +67,10 @@ pub struct AnswerOptions {
     pub sampling: SamplingParams,
     /// Ask the model whether the sources concern the question before answering.
     pub relevance_check: bool,
+    /// Let the model answer « Je ne trouve pas… » by itself. Off by default: measured on the
+    /// development set, small models abstain on answerable questions far too often (see the
+    /// README); abstention is decided by Vigie's own signals instead.
+    pub model_may_abstain: bool,
     /// Retrieval mode (hybrid unless measuring).
     pub mode: SearchMode,
 }
@@ -79,6 +83,7 @@ impl Default for AnswerOptions {
             context_tokens: 2_560,
             sampling: SamplingParams::default(),
             relevance_check: false,
+            model_may_abstain: false,
             mode: SearchMode::Hybrid,
         }
     }
@@ -285,7 +290,12 @@ impl Answerer {
             })
             .collect();
         let edition_note = self.edition_note();
-        let messages = answer_messages(question, &prompt_sources, &edition_note);
+        let messages = answer_messages(
+            question,
+            &prompt_sources,
+            &edition_note,
+            options.model_may_abstain,
+        );
         let generation_request = GenerationRequest {
             messages,
             max_tokens: options.max_tokens,
@@ -428,7 +438,7 @@ impl Answerer {
             .min(options.context_tokens.max(256));
         let prompt_limit = context.saturating_sub(options.max_tokens);
         let edition_note = self.edition_note();
-        let empty = answer_messages(question, &[], &edition_note);
+        let empty = answer_messages(question, &[], &edition_note, options.model_may_abstain);
         let fixed = generator.count_prompt_tokens(&empty)?;
         let header_tokens = 25 * candidates.len();
         let mut budget_tokens = prompt_limit.saturating_sub(fixed + header_tokens);
