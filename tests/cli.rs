@@ -295,10 +295,18 @@ fn correspondence_tables_are_imported_listed_shown_and_removed() {
         &corpus(),
         &["correspondance", "import", &path, "--nom", "essai"],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("« essai » importée : 2 lignes"));
 
-    let v = json(&vigie(&data, &corpus(), &["correspondance", "list", "--json"]));
+    let v = json(&vigie(
+        &data,
+        &corpus(),
+        &["correspondance", "list", "--json"],
+    ));
     assert_eq!(v["tables"][0]["name"], "essai");
 
     let v = json(&vigie(&data, &corpus(), &["article", "265", "--json"]));
@@ -325,15 +333,25 @@ fn correspondence_tables_are_imported_listed_shown_and_removed() {
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("mauvaise.csv, ligne 3") && err.contains("9999"), "{err}");
+    assert!(
+        err.contains("mauvaise.csv, ligne 3") && err.contains("9999"),
+        "{err}"
+    );
     assert!(err.contains("Rien n'a été importé"), "{err}");
-    let v = json(&vigie(&data, &corpus(), &["correspondance", "list", "--json"]));
+    let v = json(&vigie(
+        &data,
+        &corpus(),
+        &["correspondance", "list", "--json"],
+    ));
     assert_eq!(v["tables"].as_array().map(Vec::len), Some(1));
 
     let out = vigie(&data, &corpus(), &["correspondance", "remove", "essai"]);
     assert!(out.status.success());
     let v = json(&vigie(&data, &corpus(), &["article", "265", "--json"]));
-    assert_eq!(v["correspondence"]["successors"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        v["correspondence"]["successors"].as_array().map(Vec::len),
+        Some(0)
+    );
 }
 
 #[test]
@@ -342,7 +360,13 @@ fn search_at_a_date_returns_the_edition_of_that_date() {
     let v = json(&vigie(
         data,
         &corpus(),
-        &["search", "--json", "-k", "3", "que disait l'article 60 en 2019 ?"],
+        &[
+            "search",
+            "--json",
+            "-k",
+            "3",
+            "que disait l'article 60 en 2019 ?",
+        ],
     ));
     assert_eq!(v["date"], "2019-12-31");
     assert_eq!(v["hits"][0]["id"], "CD2019-art-60");
@@ -351,11 +375,23 @@ fn search_at_a_date_returns_the_edition_of_that_date() {
     let v = json(&vigie(
         data,
         &corpus(),
-        &["search", "--json", "-k", "3", "--date", "2020-06-30", "article 416"],
+        &[
+            "search",
+            "--json",
+            "-k",
+            "3",
+            "--date",
+            "2020-06-30",
+            "article 416",
+        ],
     ));
     assert_eq!(v["hits"][0]["id"], "CD2019-art-416");
     // Without a date: the law in force, and no `date` key.
-    let v = json(&vigie(data, &corpus(), &["search", "--json", "-k", "3", "article 416"]));
+    let v = json(&vigie(
+        data,
+        &corpus(),
+        &["search", "--json", "-k", "3", "article 416"],
+    ));
     assert_eq!(v["hits"][0]["id"], "CD-art-416");
     assert!(v.get("date").is_none());
 }

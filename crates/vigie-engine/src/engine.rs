@@ -11,12 +11,12 @@ use std::sync::Arc;
 use crate::config::{ConfigError, Paths};
 use crate::corpus::{Corpus, CorpusError};
 use crate::embed::{E5Embedder, EmbedError, Embedder};
+use crate::index::HistoryIndex;
 use crate::index::{
     BuildProgress, IndexError, IndexExpectation, RetrievalIndex, current_parameters,
 };
 use crate::integrity::{ChecksumCache, IntegrityError};
 use crate::registry::{ModelEntry, ModelRegistry, ModelRole, RegistryError};
-use crate::index::HistoryIndex;
 use crate::retrieve::{Retriever, SearchError};
 use crate::versions::correspondence::{CorrespondenceError, CorrespondenceSet};
 

@@ -59,7 +59,10 @@ fn a_good_csv_table_gives_successors_and_predecessors_both_ways() {
     // Rename across codes.
     let s = set.successors(CODE_DOUANES, "265");
     assert_eq!(s.len(), 1);
-    assert_eq!((s[0].code.as_str(), s[0].article.as_str()), (CODE_CIBS, "L. 312-1"));
+    assert_eq!(
+        (s[0].code.as_str(), s[0].article.as_str()),
+        (CODE_CIBS, "L. 312-1")
+    );
     assert_eq!(s[0].kind, CorrespondenceKind::Reprise);
     assert_eq!(s[0].date.as_deref(), Some("2022-01-01"));
     assert_eq!(set.predecessors(CODE_CIBS, "L312-1")[0].article, "265");
@@ -70,7 +73,10 @@ fn a_good_csv_table_gives_successors_and_predecessors_both_ways() {
         .map(|l| l.article)
         .collect();
     assert_eq!(split, vec!["60-1", "60-2"]);
-    assert_eq!(set.successors(CODE_DOUANES, "60")[0].date.as_deref(), Some("2024-01-01"));
+    assert_eq!(
+        set.successors(CODE_DOUANES, "60")[0].date.as_deref(),
+        Some("2024-01-01")
+    );
     // Merge: two predecessors.
     let merged: Vec<String> = set
         .predecessors(CODE_DOUANES, "414-2")
@@ -153,7 +159,10 @@ fn an_unknown_article_is_refused_with_file_line_and_article() {
         other => panic!("unexpected {other:?}"),
     }
     let message = error.message_fr();
-    assert!(message.contains("ligne 3") && message.contains("9999 bis"), "{message}");
+    assert!(
+        message.contains("ligne 3") && message.contains("9999 bis"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -165,9 +174,16 @@ fn duplicates_are_refused() {
         matches!(&error, CorrespondenceError::Duplicate { place, .. } if place.line == 3),
         "{error:?}"
     );
-    assert!(error.message_fr().contains("ligne 2"), "{}", error.message_fr());
+    assert!(
+        error.message_fr().contains("ligne 2"),
+        "{}",
+        error.message_fr()
+    );
     let twice_repealed = refused(&format!("{HEADER}CD,413,,,abrogé,\nCD,413,,,abroge,\n"));
-    assert!(matches!(twice_repealed, CorrespondenceError::Duplicate { .. }));
+    assert!(matches!(
+        twice_repealed,
+        CorrespondenceError::Duplicate { .. }
+    ));
 }
 
 #[test]
@@ -216,15 +232,18 @@ fn inconsistent_rows_are_refused() {
 #[test]
 fn malformed_tables_are_refused() {
     let short_line = refused(&format!("{HEADER}CD,265,CIBS\n"));
-    assert!(
-        matches!(&short_line, CorrespondenceError::Malformed { place, .. } if place.line == 2)
-    );
+    assert!(matches!(&short_line, CorrespondenceError::Malformed { place, .. } if place.line == 2));
     let bad_kind = refused(&format!("{HEADER}CD,265,CIBS,L. 312-1,déplacé,\n"));
     assert!(matches!(bad_kind, CorrespondenceError::Malformed { .. }));
     let bad_date = refused(&format!("{HEADER}CD,265,CIBS,L. 312-1,reprise,demain\n"));
     assert!(matches!(bad_date, CorrespondenceError::Malformed { .. }));
-    let unknown_code = refused(&format!("{HEADER}Code de la route,265,CIBS,L. 312-1,reprise,\n"));
-    assert!(matches!(unknown_code, CorrespondenceError::UnknownCode { .. }));
+    let unknown_code = refused(&format!(
+        "{HEADER}Code de la route,265,CIBS,L. 312-1,reprise,\n"
+    ));
+    assert!(matches!(
+        unknown_code,
+        CorrespondenceError::UnknownCode { .. }
+    ));
     let no_rows = refused(HEADER);
     assert!(matches!(no_rows, CorrespondenceError::Empty(_)));
 }
@@ -234,19 +253,38 @@ fn a_table_contradicting_a_stored_one_is_refused_and_the_stored_one_kept() {
     let c = corpus();
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = tmp.path().join("data");
-    let first = write(tmp.path(), "a.csv", &format!("{HEADER}CD,60,CD,60-1,reprise,\n"));
+    let first = write(
+        tmp.path(),
+        "a.csv",
+        &format!("{HEADER}CD,60,CD,60-1,reprise,\n"),
+    );
     import_table(&c, &data, &first, None).unwrap_or_else(|e| panic!("{e}"));
-    let back = write(tmp.path(), "b.csv", &format!("{HEADER}CD,60-1,CD,60,reprise,\n"));
+    let back = write(
+        tmp.path(),
+        "b.csv",
+        &format!("{HEADER}CD,60-1,CD,60,reprise,\n"),
+    );
     let error = match import_table(&c, &data, &back, None) {
         Ok(_) => panic!("a cycle across tables was imported"),
         Err(e) => e,
     };
-    assert!(matches!(error, CorrespondenceError::Cycle { .. }), "{error:?}");
-    let again = write(tmp.path(), "c.csv", &format!("{HEADER}CD,60,CD,60-1,modifié,\n"));
+    assert!(
+        matches!(error, CorrespondenceError::Cycle { .. }),
+        "{error:?}"
+    );
+    let again = write(
+        tmp.path(),
+        "c.csv",
+        &format!("{HEADER}CD,60,CD,60-1,modifié,\n"),
+    );
     let error = match import_table(&c, &data, &again, None) {
         Ok(_) => panic!("a duplicate across tables was imported"),
         Err(e) => e,
     };
-    assert!(error.message_fr().contains("« a »"), "{}", error.message_fr());
+    assert!(
+        error.message_fr().contains("« a »"),
+        "{}",
+        error.message_fr()
+    );
     assert_eq!(stored_files(&data), vec!["a.json"]);
 }

@@ -47,7 +47,11 @@ fn paraphrased_dated_questions_retrieve_the_2019_articles() {
         5,
     );
     assert_eq!(visit.date.as_deref(), Some("2022-12-31"));
-    assert!(ids(&visit)[..3].contains(&"CD2019-art-60"), "{:?}", ids(&visit));
+    assert!(
+        ids(&visit)[..3].contains(&"CD2019-art-60"),
+        "{:?}",
+        ids(&visit)
+    );
 }
 
 #[test]
@@ -58,7 +62,11 @@ fn an_article_that_no_longer_exists_is_found_through_the_history_index() {
          produits énergétiques ?",
         5,
     );
-    assert!(ids(&outcome).contains(&"CD2019-art-265"), "{:?}", ids(&outcome));
+    assert!(
+        ids(&outcome).contains(&"CD2019-art-265"),
+        "{:?}",
+        ids(&outcome)
+    );
     let hit = outcome
         .hits
         .iter()
@@ -94,7 +102,11 @@ fn a_date_before_every_edition_is_a_clear_error() {
         Ok(_) => panic!("no edition was in force in 2010"),
         Err(e) => e,
     };
-    assert!(error.message_fr().contains("2019-07-01"), "{}", error.message_fr());
+    assert!(
+        error.message_fr().contains("2019-07-01"),
+        "{}",
+        error.message_fr()
+    );
 }
 
 #[test]

@@ -91,10 +91,18 @@ fn print_correspondence(c: &ArticleCorrespondence) {
         );
     }
     for mark in &c.repealed {
-        println!("Abrogé sans successeur{} — table « {} »", date(&mark.date), mark.table);
+        println!(
+            "Abrogé sans successeur{} — table « {} »",
+            date(&mark.date),
+            mark.table
+        );
     }
     for mark in &c.created {
-        println!("Article nouveau{} — table « {} »", date(&mark.date), mark.table);
+        println!(
+            "Article nouveau{} — table « {} »",
+            date(&mark.date),
+            mark.table
+        );
     }
 }
 

@@ -192,9 +192,7 @@ impl Corpus {
                         tries.push(format!("l {key}"));
                     }
                     for k in tries {
-                        let hit = self
-                            .by_number
-                            .get(&(code.to_string(), edition.clone(), k));
+                        let hit = self.by_number.get(&(code.to_string(), edition.clone(), k));
                         if let Some(&i) = hit {
                             let article = &self.articles[i];
                             if !found.iter().any(|a| a.id == article.id) {

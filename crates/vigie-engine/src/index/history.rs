@@ -97,7 +97,9 @@ impl HistoryIndex {
             || manifest.chunk_target_bytes != TARGET_CHUNK_BYTES
             || manifest.chunk_max_bytes != MAX_CHUNK_BYTES
         {
-            return Err(IndexError::Stale("history index format or parameters".into()));
+            return Err(IndexError::Stale(
+                "history index format or parameters".into(),
+            ));
         }
         if manifest.corpus_hash != corpus.hash_history() {
             return Err(IndexError::Stale("historical editions changed".into()));

@@ -114,8 +114,7 @@ impl Retriever {
                 }
             }
             if let Some(set) = &self.correspondence {
-                for (article, named) in linked::linked_lookups(corpus, set, question, &edition_of)
-                {
+                for (article, named) in linked::linked_lookups(corpus, set, question, &edition_of) {
                     if seen.insert(article.id.clone()) {
                         hits.push(Hit::lookup(article, Some(named)));
                     }

@@ -52,7 +52,8 @@ pub(super) fn linked_lookups<'c>(
                         let Some(edition) = edition_of(&link.code) else {
                             continue;
                         };
-                        if let Some(article) = corpus.find_number(&link.code, &edition, &link.article)
+                        if let Some(article) =
+                            corpus.find_number(&link.code, &edition, &link.article)
                             && !found.iter().any(|(a, _)| a.id == article.id)
                         {
                             found.push((article, named.clone()));

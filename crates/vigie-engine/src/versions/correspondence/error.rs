@@ -134,12 +134,14 @@ impl CorrespondenceError {
                 path.display()
             ),
             CorrespondenceError::Empty(path) => {
-                format!("{} : la table ne contient aucune ligne. {NOTHING}", path.display())
+                format!(
+                    "{} : la table ne contient aucune ligne. {NOTHING}",
+                    path.display()
+                )
             }
-            CorrespondenceError::Malformed { place, reason } => format!(
-                "Table invalide : {} ({reason}). {NOTHING}",
-                place.french()
-            ),
+            CorrespondenceError::Malformed { place, reason } => {
+                format!("Table invalide : {} ({reason}). {NOTHING}", place.french())
+            }
             CorrespondenceError::UnknownCode { place, code } => format!(
                 "Table invalide : {} : code inconnu « {code} ». {NOTHING}",
                 place.french()

@@ -164,12 +164,11 @@ fn read_csv(path: &Path, text: &str) -> Result<Vec<RawRow>, CorrespondenceError>
         .into_iter()
         .max_by_key(|s| header.matches(*s).count())
         .unwrap_or(',');
-    let names = split_csv_line(header, separator).map_err(|reason| {
-        CorrespondenceError::Malformed {
+    let names =
+        split_csv_line(header, separator).map_err(|reason| CorrespondenceError::Malformed {
             place: place(header_line),
             reason,
-        }
-    })?;
+        })?;
     let mut columns = Vec::new();
     for name in &names {
         let column = column_of(name).ok_or_else(|| CorrespondenceError::Malformed {
@@ -205,12 +204,11 @@ fn read_csv(path: &Path, text: &str) -> Result<Vec<RawRow>, CorrespondenceError>
     }
     let mut rows = Vec::new();
     for (number, line) in lines {
-        let cells = split_csv_line(line, separator).map_err(|reason| {
-            CorrespondenceError::Malformed {
+        let cells =
+            split_csv_line(line, separator).map_err(|reason| CorrespondenceError::Malformed {
                 place: place(number),
                 reason,
-            }
-        })?;
+            })?;
         if cells.len() != columns.len() {
             return Err(CorrespondenceError::Malformed {
                 place: place(number),

@@ -68,7 +68,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CorrespondenceError + '_ {
 }
 
 /// Reads every stored table, sorted by name.
-pub(super) fn load_tables(data_dir: &Path) -> Result<Vec<CorrespondenceTable>, CorrespondenceError> {
+pub(super) fn load_tables(
+    data_dir: &Path,
+) -> Result<Vec<CorrespondenceTable>, CorrespondenceError> {
     let dir = correspondence_dir(data_dir);
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,

@@ -306,10 +306,8 @@ impl Statements {
                     match colour.get(to) {
                         Some(Colour::Grey) => {
                             let begin = path.iter().position(|(n, _)| *n == to).unwrap_or(0);
-                            let mut chain: Vec<String> = path[begin..]
-                                .iter()
-                                .map(|(n, _)| self.label(n))
-                                .collect();
+                            let mut chain: Vec<String> =
+                                path[begin..].iter().map(|(n, _)| self.label(n)).collect();
                             chain.push(self.label(to));
                             let mut origins: Vec<&Origin> = via[begin..].to_vec();
                             origins.push(origin);
@@ -371,8 +369,7 @@ pub fn validate_rows(
     let mut checked = Vec::with_capacity(rows.len());
     for raw in rows {
         let row = check_row(corpus, raw)?;
-        if let Err((previous, duplicate)) = statements.add(&row, Origin::Here(raw.place.clone()))
-        {
+        if let Err((previous, duplicate)) = statements.add(&row, Origin::Here(raw.place.clone())) {
             return Err(if duplicate {
                 CorrespondenceError::Duplicate {
                     place: raw.place.clone(),
