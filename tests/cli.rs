@@ -442,3 +442,123 @@ fn a_gguf_added_from_a_file_is_checked_and_listed_and_pull_needs_its_feature() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("sans téléchargement"), "{stderr}");
 }
+
+#[test]
+fn correspondence_tables_are_imported_listed_shown_and_removed() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = tmp.path().join("data");
+    // A table made by the test over real numbers: a rename and a repeal.
+    let table = tmp.path().join("essai.csv");
+    std::fs::write(
+        &table,
+        "ancien_code;ancien_article;nouveau_code;nouveaux_articles;nature;date\n\
+         CD;265;CIBS;L. 312-1;reprise à droit constant;2022-01-01\n\
+         CD;413;;;abrogé;\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let path = table.to_string_lossy().to_string();
+    let out = vigie(
+        &data,
+        &corpus(),
+        &["correspondance", "import", &path, "--nom", "essai"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("« essai » importée : 2 lignes"));
+
+    let v = json(&vigie(
+        &data,
+        &corpus(),
+        &["correspondance", "list", "--json"],
+    ));
+    assert_eq!(v["tables"][0]["name"], "essai");
+
+    let v = json(&vigie(&data, &corpus(), &["article", "265", "--json"]));
+    assert_eq!(v["correspondence"]["successors"][0]["article"], "L. 312-1");
+    assert_eq!(v["correspondence"]["successors"][0]["kind"], "reprise");
+    let out = vigie(&data, &corpus(), &["article", "265"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Devenu : CIBS art. L. 312-1"), "{text}");
+    let v = json(&vigie(&data, &corpus(), &["article", "L. 312-1", "--json"]));
+    assert_eq!(v["correspondence"]["predecessors"][0]["article"], "265");
+
+    // A bad table (unknown article) is refused whole, in French, with file and line.
+    let bad = tmp.path().join("mauvaise.csv");
+    std::fs::write(
+        &bad,
+        "ancien_code,ancien_article,nouveau_code,nouveaux_articles,nature,date\n\
+         CD,60,CD,60-1,reprise,\nCD,9999,CD,60-2,reprise,\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = vigie(
+        &data,
+        &corpus(),
+        &["correspondance", "import", &bad.to_string_lossy()],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mauvaise.csv, ligne 3") && err.contains("9999"),
+        "{err}"
+    );
+    assert!(err.contains("Rien n'a été importé"), "{err}");
+    let v = json(&vigie(
+        &data,
+        &corpus(),
+        &["correspondance", "list", "--json"],
+    ));
+    assert_eq!(v["tables"].as_array().map(Vec::len), Some(1));
+
+    let out = vigie(&data, &corpus(), &["correspondance", "remove", "essai"]);
+    assert!(out.status.success());
+    let v = json(&vigie(&data, &corpus(), &["article", "265", "--json"]));
+    assert_eq!(
+        v["correspondence"]["successors"].as_array().map(Vec::len),
+        Some(0)
+    );
+}
+
+#[test]
+fn search_at_a_date_returns_the_edition_of_that_date() {
+    let data = indexed();
+    let v = json(&vigie(
+        data,
+        &corpus(),
+        &[
+            "search",
+            "--json",
+            "-k",
+            "3",
+            "que disait l'article 60 en 2019 ?",
+        ],
+    ));
+    assert_eq!(v["date"], "2019-12-31");
+    assert_eq!(v["hits"][0]["id"], "CD2019-art-60");
+    assert_eq!(v["hits"][0]["edition"], "2019-07-01");
+    assert_eq!(v["editions"][0]["edition"], "2019-07-01");
+    let v = json(&vigie(
+        data,
+        &corpus(),
+        &[
+            "search",
+            "--json",
+            "-k",
+            "3",
+            "--date",
+            "2020-06-30",
+            "article 416",
+        ],
+    ));
+    assert_eq!(v["hits"][0]["id"], "CD2019-art-416");
+    // Without a date: the law in force, and no `date` key.
+    let v = json(&vigie(
+        data,
+        &corpus(),
+        &["search", "--json", "-k", "3", "article 416"],
+    ));
+    assert_eq!(v["hits"][0]["id"], "CD-art-416");
+    assert!(v.get("date").is_none());
+}

@@ -61,6 +61,9 @@ enum Command {
     Article(commands::article::Args),
     /// Compare deux éditions d'un code (ajoutés, abrogés, modifiés, inchangés).
     Diff(commands::diff::Args),
+    /// Tables de correspondance ancien → nouvel article : import, liste, suppression.
+    #[command(name = "correspondance", visible_alias = "correspondence")]
+    Correspondence(commands::correspondence::Args),
     /// Journal d'audit chaîné : tête, vérification, export.
     Audit(commands::audit::Args),
     /// Génère une réponse du modèle de langue, affichée au fil de l'eau.
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => commands::bench::run(paths, args),
             Command::Article(args) => commands::article::run(paths, args),
             Command::Diff(args) => commands::diff::run(paths, args),
+            Command::Correspondence(args) => commands::correspondence::run(paths, args),
             Command::Audit(args) => commands::audit::run(paths, args),
             Command::Generate(args) => commands::generate::run(paths, args),
             Command::Models(args) => commands::models::run(paths, args),

@@ -29,6 +29,11 @@ pub fn french_message(error: &anyhow::Error) -> String {
         if let Some(e) = cause.downcast_ref::<AuditError>() {
             return e.message_fr();
         }
+        if let Some(e) =
+            cause.downcast_ref::<vigie_engine::versions::correspondence::CorrespondenceError>()
+        {
+            return e.message_fr();
+        }
         if let Some(e) = cause.downcast_ref::<VersionError>() {
             return e.message_fr();
         }

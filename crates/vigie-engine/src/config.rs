@@ -123,6 +123,11 @@ impl Paths {
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index").join("inforce")
     }
+
+    /// Directory of the full-text index of the historical editions.
+    pub fn history_index_dir(&self) -> PathBuf {
+        self.data_dir.join("index").join("history")
+    }
 }
 
 /// The platform's application-data folder for Vigie.

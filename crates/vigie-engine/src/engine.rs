@@ -11,12 +11,14 @@ use std::sync::Arc;
 use crate::config::{ConfigError, Paths};
 use crate::corpus::{Corpus, CorpusError};
 use crate::embed::{E5Embedder, EmbedError, Embedder};
+use crate::index::HistoryIndex;
 use crate::index::{
     BuildProgress, IndexError, IndexExpectation, RetrievalIndex, current_parameters,
 };
 use crate::integrity::{ChecksumCache, IntegrityError};
 use crate::registry::{ModelEntry, ModelRegistry, ModelRole, RegistryError};
 use crate::retrieve::{Retriever, SearchError};
+use crate::versions::correspondence::{CorrespondenceError, CorrespondenceSet};
 
 /// Any failure of the engine, with a French message for users.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,9 @@ pub enum EngineError {
     /// Search.
     #[error(transparent)]
     Search(#[from] SearchError),
+    /// Correspondence tables.
+    #[error(transparent)]
+    Correspondence(#[from] CorrespondenceError),
     /// A model of the wrong kind was asked for.
     #[error("model {name} cannot be used as {wanted}")]
     WrongModelKind {
@@ -64,6 +69,7 @@ impl EngineError {
             EngineError::Embed(e) => e.message_fr(),
             EngineError::Index(e) => e.message_fr(),
             EngineError::Search(e) => e.message_fr(),
+            EngineError::Correspondence(e) => e.message_fr(),
             EngineError::WrongModelKind { name, wanted } => {
                 format!("Le modèle « {name} » ne peut pas servir de {wanted}.")
             }
@@ -204,17 +210,38 @@ impl Engine {
         Ok((index, IndexAction::Built { reason }))
     }
 
-    /// A retriever over the law in force: embedder loaded, index opened or rebuilt.
+    /// The correspondence tables imported in the data directory.
+    pub fn correspondence(&self) -> Result<CorrespondenceSet, EngineError> {
+        Ok(CorrespondenceSet::load(&self.paths.data_dir)?)
+    }
+
+    /// The full-text index of the historical editions, opened or rebuilt (seconds).
+    pub fn history_index(&self) -> Result<HistoryIndex, EngineError> {
+        let (index, built) =
+            HistoryIndex::open_or_build(&self.paths.history_index_dir(), &self.corpus)?;
+        if built {
+            log::info!("history index rebuilt");
+        }
+        Ok(index)
+    }
+
+    /// A retriever over the law in force: embedder loaded, index opened or rebuilt, with the
+    /// correspondence tables and the history index for dated searches.
     pub fn retriever(
         &self,
         progress: &mut dyn FnMut(BuildProgress),
     ) -> Result<(Retriever, IndexAction), EngineError> {
         let embedder = self.load_embedder(None)?;
         let (index, action) = self.open_or_build_index(embedder.as_ref(), false, progress)?;
-        Ok((
-            Retriever::new(Arc::clone(&self.corpus), embedder, index),
-            action,
-        ))
+        let mut retriever = Retriever::new(Arc::clone(&self.corpus), embedder, index);
+        retriever.set_correspondence(Some(Arc::new(self.correspondence()?)));
+        // Dated searches still work without it (lookup and mapped ranking), so a failure to
+        // build it must not stop searches of the law in force.
+        match self.history_index() {
+            Ok(history) => retriever.set_history(Some(history)),
+            Err(e) => log::warn!("history index unavailable: {e}"),
+        }
+        Ok((retriever, action))
     }
 }
 

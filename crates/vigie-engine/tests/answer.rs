@@ -427,3 +427,28 @@ fn a_source_that_addresses_the_model_is_withheld_from_the_prompt() {
         }
     }
 }
+
+#[test]
+fn a_dated_question_is_answered_from_the_edition_of_that_date_and_says_so() {
+    let answerer = answerer();
+    let mut scripted =
+        ScriptedGenerator::new(["En 2019, l'article 60 prévoyait la visite [art. 60]."]);
+    let request = short_request("Que disait l'article 60 en 2019 ?");
+    let (result, events) = ask_collect(&answerer, &request, &mut scripted);
+    let answer = result.unwrap_or_else(|e| panic!("{e}"));
+    let AnswerEvent::Sources { sources, .. } = &events[0] else {
+        panic!("no sources event");
+    };
+    assert_eq!(sources[0].id, "CD2019-art-60");
+    assert_eq!(sources[0].edition, "2019-07-01");
+    assert_eq!(answer.date.as_deref(), Some("2019-12-31"));
+    assert!(
+        answer.edition_note.contains("plus en vigueur"),
+        "{}",
+        answer.edition_note
+    );
+    assert_eq!(answer.citations[0].id, "CD2019-art-60");
+    // The model was told which edition it reads.
+    let prompt = &scripted.requests()[0].messages[1].content;
+    assert!(prompt.contains("2019-07-01"));
+}

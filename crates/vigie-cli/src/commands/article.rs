@@ -1,13 +1,16 @@
 //! `vigie article`: an article as it stands (or stood), and its history across editions.
 //!
 //! JSON: `{"article", "code", "editions": [{"edition", "status", "text", "path"}],
-//! "diffs": [{"from", "to", "changes": [{"op", "text"}]}]}`.
+//! "diffs": [{"from", "to", "changes": [{"op", "text"}]}], "correspondence": {"successors",
+//! "predecessors", "repealed", "created"}}`: the last key says what the imported
+//! correspondence tables say about the article (empty lists when none does).
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use vigie_engine::Paths;
 use vigie_engine::corpus::Corpus;
+use vigie_engine::versions::correspondence::{ArticleCorrespondence, CorrespondenceSet};
 use vigie_engine::versions::{self, ArticleHistory};
 
 /// Options of `vigie article`.
@@ -45,12 +48,62 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         history.editions.retain(|v| v.edition == edition);
         history.diffs.clear();
     }
+    let correspondence =
+        CorrespondenceSet::load(&paths.data_dir)?.about(&history.code, &history.article);
     if args.json {
-        println!("{}", serde_json::to_string(&history)?);
+        let mut value = serde_json::to_value(&history)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "correspondence".into(),
+                serde_json::to_value(&correspondence)?,
+            );
+        }
+        println!("{value}");
     } else {
         print_history(&history);
+        print_correspondence(&correspondence);
+        println!("Source : Légifrance (DILA), Licence Ouverte 2.0.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_correspondence(c: &ArticleCorrespondence) {
+    use vigie_engine::corpus::short_code_name;
+    let date = |d: &Option<String>| d.as_ref().map(|d| format!(", {d}")).unwrap_or_default();
+    for link in &c.successors {
+        println!(
+            "Devenu : {} art. {} ({}{}) — table « {} »",
+            short_code_name(&link.code),
+            link.article,
+            link.kind.label_fr(),
+            date(&link.date),
+            link.table
+        );
+    }
+    for link in &c.predecessors {
+        println!(
+            "Issu de : {} art. {} ({}{}) — table « {} »",
+            short_code_name(&link.code),
+            link.article,
+            link.kind.label_fr(),
+            date(&link.date),
+            link.table
+        );
+    }
+    for mark in &c.repealed {
+        println!(
+            "Abrogé sans successeur{} — table « {} »",
+            date(&mark.date),
+            mark.table
+        );
+    }
+    for mark in &c.created {
+        println!(
+            "Article nouveau{} — table « {} »",
+            date(&mark.date),
+            mark.table
+        );
+    }
 }
 
 fn print_history(history: &ArticleHistory) {
@@ -83,5 +136,4 @@ fn print_history(history: &ArticleHistory) {
         }
         println!("{line}\n");
     }
-    println!("Source : Légifrance (DILA), Licence Ouverte 2.0.");
 }

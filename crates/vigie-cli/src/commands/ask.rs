@@ -250,6 +250,13 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
                 c.path.last().map(String::as_str).unwrap_or(""),
                 c.supporting_passage
             )?;
+            if !c.now_at.is_empty() {
+                writeln!(
+                    out,
+                    "      → devenu {} (table de correspondance)",
+                    c.now_at.join(", ")
+                )?;
+            }
         }
         for r in &answer.rejected_citations {
             writeln!(out, "  ✗ {} : {}", r.written_as, r.reason)?;

@@ -5,6 +5,7 @@ pub mod ask;
 pub mod audit;
 pub mod bench;
 pub mod bench_llm;
+pub mod correspondence;
 pub mod diff;
 pub mod eval;
 pub mod generate;

@@ -2,6 +2,10 @@
 //!
 //! The JSON shape is a contract used by other tools: `{"query", "hits": [{"id", "article",
 //! "code", "path", "score", "excerpt"}]}`, one object per question in `--questions` mode.
+//! Added keys (optional for readers): `editions` (the edition of each code searched), `date`
+//! (when the search was made at a date: `--date`, or a date named in the question) and, per
+//! hit, `edition` and `linked_from` (the number named, when the hit was found through a
+//! correspondence table).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,7 +15,7 @@ use anyhow::Context;
 use serde::Serialize;
 use vigie_engine::Paths;
 use vigie_engine::eval::read_questions;
-use vigie_engine::retrieve::{Hit, HitOrigin, Retriever, SearchMode};
+use vigie_engine::retrieve::{Hit, HitOrigin, Retriever, SearchMode, SearchOutcome};
 
 use super::open_retriever;
 
@@ -32,6 +36,22 @@ pub struct Args {
     /// Fichier JSON Lines de questions (`qid`, `question`) : une ligne JSON par question.
     #[arg(long, value_name = "FILE")]
     questions: Option<PathBuf>,
+    /// Chercher dans le droit en vigueur à cette date (AAAA-MM-JJ) ; sans cette option, une
+    /// date citée dans la question (« en 2019 », « au 1er janvier 2020 ») est prise en compte.
+    #[arg(long, value_name = "AAAA-MM-JJ")]
+    date: Option<String>,
+}
+
+/// Searches at `--date`, or at the date the question names, or in force.
+fn run_search(
+    retriever: &Retriever,
+    question: &str,
+    args: &Args,
+) -> Result<SearchOutcome, vigie_engine::retrieve::SearchError> {
+    match &args.date {
+        Some(date) => retriever.search_at(question, args.k, args.mode, date),
+        None => retriever.search_auto(question, args.k, args.mode),
+    }
 }
 
 /// Parses a search mode name.
@@ -57,6 +77,8 @@ pub struct JsonHit {
     origin: HitOrigin,
     lexical_rank: Option<usize>,
     vector_rank: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    linked_from: Option<String>,
 }
 
 /// Converts a hit for output.
@@ -73,6 +95,7 @@ pub fn json_hit(retriever: &Retriever, hit: &Hit) -> Option<JsonHit> {
         origin: hit.origin,
         lexical_rank: hit.lexical_rank,
         vector_rank: hit.vector_rank,
+        linked_from: hit.linked_from.clone(),
     })
 }
 
@@ -85,8 +108,7 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(file) = &args.questions {
         let questions = read_questions(file).map_err(anyhow::Error::msg)?;
         for q in questions {
-            let outcome = retriever
-                .search(&q.question, args.k, args.mode)
+            let outcome = run_search(&retriever, &q.question, &args)
                 .with_context(|| format!("question {}", q.qid))?;
             journal.append(
                 "search",
@@ -101,7 +123,14 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
                 .iter()
                 .filter_map(|h| json_hit(&retriever, h))
                 .collect();
-            let line = serde_json::json!({ "qid": q.qid, "hits": hits });
+            let mut line = serde_json::json!({
+                "qid": q.qid,
+                "hits": hits,
+                "editions": outcome.editions,
+            });
+            if let Some(date) = &outcome.date {
+                line["date"] = serde_json::json!(date);
+            }
             writeln!(out, "{line}")?;
         }
         return Ok(ExitCode::SUCCESS);
@@ -109,12 +138,13 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let Some(question) = args.question.as_deref() else {
         anyhow::bail!("indiquez une question, ou --questions FICHIER");
     };
-    let outcome = retriever.search(question, args.k, args.mode)?;
+    let outcome = run_search(&retriever, question, &args)?;
     journal.append(
         "search",
         serde_json::json!({
             "question": vigie_engine::retrieve::clip_chars(question, 2_000),
             "mode": args.mode,
+            "date": outcome.date,
             "hits": outcome.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
         }),
     )?;
@@ -124,19 +154,39 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         .filter_map(|h| json_hit(&retriever, h))
         .collect();
     if args.json {
-        let object = serde_json::json!({ "query": question, "hits": hits });
+        let mut object = serde_json::json!({
+            "query": question,
+            "hits": hits,
+            "editions": outcome.editions,
+        });
+        if let Some(date) = &outcome.date {
+            object["date"] = serde_json::json!(date);
+        }
         writeln!(out, "{object}")?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(date) = &outcome.date {
+        let used: Vec<String> = outcome
+            .editions
+            .iter()
+            .map(|e| format!("{}, édition du {}", e.code, e.edition))
+            .collect();
+        writeln!(out, "Droit en vigueur au {date} : {}.\n", used.join(" ; "))?;
     }
     if hits.is_empty() {
         writeln!(out, "Aucun article trouvé.")?;
     }
     for (rank, hit) in hits.iter().enumerate() {
         let code = vigie_engine::corpus::short_code_name(&hit.code);
-        let marker = if hit.origin == HitOrigin::Lookup {
-            " (numéro cité)"
+        let marker = match (&hit.linked_from, hit.origin) {
+            (Some(named), _) => format!(" (correspondance de {named})"),
+            (None, HitOrigin::Lookup) => " (numéro cité)".to_string(),
+            _ => String::new(),
+        };
+        let marker = if outcome.date.is_some() {
+            format!("{marker} [édition du {}]", hit.edition)
         } else {
-            ""
+            marker
         };
         writeln!(
             out,

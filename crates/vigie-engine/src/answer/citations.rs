@@ -212,6 +212,7 @@ fn new_citation(source: &GivenSource<'_>, written_as: &str) -> Citation {
         valid: true,
         quotes: Vec::new(),
         written_as: written_as.to_string(),
+        now_at: Vec::new(),
     }
 }
 

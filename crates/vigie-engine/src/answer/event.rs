@@ -96,6 +96,8 @@ pub struct Citation {
     pub quotes: Vec<QuoteCheck>,
     /// How the model wrote it (`[art. 414]`, `[Source 2]`).
     pub written_as: String,
+    /// Where the article went, per the imported correspondence tables (`CIBS L. 312-1`).
+    pub now_at: Vec<String>,
 }
 
 /// A quotation and whether it appears verbatim in the cited article.
@@ -230,6 +232,8 @@ pub struct Answer {
     pub closest: Vec<ClosestArticle>,
     /// The edition the answer is drawn from, per code, and whether it is the one in force.
     pub edition_note: String,
+    /// The date a dated question asked about (none: the law in force).
+    pub date: Option<String>,
     /// The model configured for answers (called or not: see `timings.first_token_ms`).
     pub model: ModelIdentity,
     /// The corpus.

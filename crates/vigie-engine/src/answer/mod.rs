@@ -167,6 +167,10 @@ pub struct Answerer {
 /// What the steps before generation decided.
 struct Prepared {
     hits: Vec<Hit>,
+    /// Which editions the sources come from, said to the model and to the agent.
+    edition_note: String,
+    /// The date a dated question asked about.
+    date: Option<String>,
     sources: Vec<FittedSource>,
     withheld: Vec<WithheldSource>,
     retrieval_ms: f64,
@@ -289,7 +293,7 @@ impl Answerer {
                 trimmed: fitted.trimmed,
             })
             .collect();
-        let edition_note = self.edition_note();
+        let edition_note = prepared.edition_note.clone();
         let messages = answer_messages(
             question,
             &prompt_sources,
@@ -326,7 +330,23 @@ impl Answerer {
                 text: &fitted.text,
             })
             .collect();
-        let checked = check_citations(&generation.text, &given_sources, corpus);
+        let mut checked = check_citations(&generation.text, &given_sources, corpus);
+        if let Some(tables) = self.retriever.correspondence() {
+            // A cited article that the recodification moved: show its new number.
+            for citation in &mut checked.citations {
+                citation.now_at = tables
+                    .successors(&citation.code, &citation.article)
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "art. {} {}",
+                            l.article,
+                            crate::corpus::short_code_name(&l.code)
+                        )
+                    })
+                    .collect();
+            }
+        }
         let model_abstained =
             generation.stop != StopReason::Cancelled && is_abstention(&generation.text);
         let (citations, rejected) = if model_abstained {
@@ -362,6 +382,7 @@ impl Answerer {
                 Vec::new()
             },
             edition_note,
+            date: prepared.date.clone(),
             model: self.model.clone(),
             corpus: self.corpus_identity(),
             timings: AnswerTimings {
@@ -385,10 +406,12 @@ impl Answerer {
         generator: &mut dyn TextGenerator,
     ) -> Result<Prepared, AnswerError> {
         let t = Instant::now();
+        // A question that names a past date is answered from the edition in force then.
         let outcome = self
             .retriever
-            .search(question, options.sources.max(1), options.mode)?;
+            .search_auto(question, options.sources.max(1), options.mode)?;
         let retrieval_ms = ms_since(t);
+        let edition_note = edition_note(&outcome);
         let corpus = self.retriever.corpus();
         let mut withheld = Vec::new();
         let mut candidates = Vec::new();
@@ -410,9 +433,11 @@ impl Answerer {
                 matched: hit.best_range,
             });
         }
-        let sources = self.fit(question, &candidates, options, generator)?;
+        let sources = self.fit(question, &candidates, options, generator, &edition_note)?;
         Ok(Prepared {
             hits: outcome.hits,
+            edition_note,
+            date: outcome.date,
             sources,
             withheld,
             retrieval_ms,
@@ -427,6 +452,7 @@ impl Answerer {
         candidates: &[Candidate<'_>],
         options: &AnswerOptions,
         generator: &mut dyn TextGenerator,
+        edition_note: &str,
     ) -> Result<Vec<FittedSource>, AnswerError> {
         if candidates.is_empty() {
             return Ok(Vec::new());
@@ -437,8 +463,7 @@ impl Answerer {
             .min(MAX_POSITIONS)
             .min(options.context_tokens.max(256));
         let prompt_limit = context.saturating_sub(options.max_tokens);
-        let edition_note = self.edition_note();
-        let empty = answer_messages(question, &[], &edition_note, options.model_may_abstain);
+        let empty = answer_messages(question, &[], edition_note, options.model_may_abstain);
         let fixed = generator.count_prompt_tokens(&empty)?;
         let header_tokens = 25 * candidates.len();
         let mut budget_tokens = prompt_limit.saturating_sub(fixed + header_tokens);
@@ -467,7 +492,8 @@ impl Answerer {
             let total = generator.count_prompt_tokens(&answer_messages(
                 question,
                 &prompt_sources,
-                &edition_note,
+                edition_note,
+                options.model_may_abstain,
             ))?;
             if total <= prompt_limit {
                 return Ok(fitted);
@@ -532,7 +558,8 @@ impl Answerer {
             sources: Vec::new(),
             trimmed_sources: Vec::new(),
             closest: self.closest(&prepared.hits),
-            edition_note: self.edition_note(),
+            edition_note: prepared.edition_note.clone(),
+            date: prepared.date.clone(),
             model: self.model.clone(),
             corpus: self.corpus_identity(),
             timings: AnswerTimings {
@@ -568,16 +595,29 @@ impl Answerer {
             })
             .collect()
     }
+}
 
-    /// Which editions answers are drawn from.
-    fn edition_note(&self) -> String {
-        let editions: Vec<String> = self
-            .retriever
-            .corpus()
-            .editions_in_force()
-            .map(|e| format!("{} (édition du {})", e.code, e.date))
-            .collect();
-        format!("Textes en vigueur utilisés : {}.", editions.join(", "))
+/// Which editions a search drew from, in French: the law in force, or the edition of the date
+/// a question named (then said to be no longer in force).
+fn edition_note(outcome: &crate::retrieve::SearchOutcome) -> String {
+    let editions: Vec<String> = outcome
+        .editions
+        .iter()
+        .map(|e| {
+            let state = if e.in_force {
+                "en vigueur"
+            } else {
+                "ancienne version, plus en vigueur"
+            };
+            format!("{} (édition du {}, {state})", e.code, e.edition)
+        })
+        .collect();
+    match &outcome.date {
+        Some(date) => format!(
+            "Question datée : textes applicables au {date} : {}.",
+            editions.join(", ")
+        ),
+        None => format!("Textes en vigueur utilisés : {}.", editions.join(", ")),
     }
 }
 

@@ -138,8 +138,42 @@ impl Corpus {
         hex::encode(hasher.finalize())
     }
 
+    /// Content hash of the historical editions (what the history index is built from).
+    pub fn hash_history(&self) -> String {
+        let mut hasher = Sha256::new();
+        for edition in self.editions.iter().filter(|e| !e.in_force) {
+            hasher.update(edition.code.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(edition.date.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(edition.hash.as_bytes());
+            hasher.update(b"\n");
+        }
+        hex::encode(hasher.finalize())
+    }
+
+    /// Whether some edition of `code` has an article of this canonical number.
+    pub fn has_number(&self, code: &str, number: &str) -> bool {
+        self.editions
+            .iter()
+            .filter(|e| e.code == code)
+            .any(|e| self.find_number(code, &e.date, number).is_some())
+    }
+
     /// Finds the articles in force that a question names by number, in the order named.
     pub fn lookup_mentions(&self, question: &str) -> Vec<&Article> {
+        self.lookup_mentions_in(question, &|code| {
+            self.edition_in_force(code).map(|e| e.date.clone())
+        })
+    }
+
+    /// Finds the articles a question names by number in the edition `edition_of(code)` of each
+    /// code (codes for which it gives none are skipped), in the order named.
+    pub fn lookup_mentions_in(
+        &self,
+        question: &str,
+        edition_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Vec<&Article> {
         let mut found: Vec<&Article> = Vec::new();
         for mention in find_mentions(question) {
             let codes: Vec<&str> = match mention.code {
@@ -149,7 +183,7 @@ impl Corpus {
             };
             'keys: for key in reference::candidate_keys(&mention) {
                 for code in &codes {
-                    let Some(edition) = self.edition_in_force(code) else {
+                    let Some(edition) = edition_of(code) else {
                         continue;
                     };
                     let mut tries = vec![key.clone()];
@@ -158,9 +192,7 @@ impl Corpus {
                         tries.push(format!("l {key}"));
                     }
                     for k in tries {
-                        let hit = self
-                            .by_number
-                            .get(&(code.to_string(), edition.date.clone(), k));
+                        let hit = self.by_number.get(&(code.to_string(), edition.clone(), k));
                         if let Some(&i) = hit {
                             let article = &self.articles[i];
                             if !found.iter().any(|a| a.id == article.id) {

@@ -7,6 +7,7 @@
 //! parameters and every file's checksum; opening checks all of them.
 
 mod error;
+mod history;
 mod lexical;
 mod manifest;
 mod vector;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use error::IndexError;
+pub use history::{HISTORY_FORMAT, HistoryHit, HistoryIndex, HistoryManifest};
 pub use lexical::{ANALYZER, LexicalDocument, LexicalHit, LexicalIndex, french_analyzer};
 pub use manifest::{
     FORMAT_VERSION, FileChecksum, IndexExpectation, IndexManifest, IndexParameters, IndexedEdition,

@@ -5,7 +5,9 @@
 //! chunk ranks) before fusion, because the article is what is cited. The best chunk of each
 //! article is kept as its excerpt and as the part to show the model when the article is long.
 
+mod dated;
 mod fusion;
+mod linked;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,10 +19,11 @@ pub use fusion::{FusionWeights, reciprocal_rank_fusion};
 
 use crate::corpus::{Article, Corpus};
 use crate::embed::{EmbedError, Embedder};
-use crate::index::{HNSW_EF_SEARCH, IndexError, RetrievalIndex};
+use crate::index::{HNSW_EF_SEARCH, HistoryIndex, IndexError, RetrievalIndex};
+use crate::versions::correspondence::CorrespondenceSet;
 
 /// Chunks fetched from each index before lifting to articles.
-const CANDIDATE_CHUNKS: usize = 120;
+pub(crate) const CANDIDATE_CHUNKS: usize = 120;
 /// Excerpt length in characters.
 const EXCERPT_CHARS: usize = 320;
 
@@ -63,6 +66,39 @@ pub struct Hit {
     pub best_chunk: Option<usize>,
     /// Byte range of the best chunk in the article text.
     pub best_range: Option<(usize, usize)>,
+    /// Edition the article comes from (`YYYY-MM-DD`).
+    pub edition: String,
+    /// When found through a correspondence table: the article the question named
+    /// (e.g. `CD 414`), of which this one is a successor or predecessor.
+    pub linked_from: Option<String>,
+}
+
+impl Hit {
+    /// A hit for an article named by number (directly or through a correspondence table).
+    fn lookup(article: &Article, linked_from: Option<String>) -> Self {
+        Self {
+            id: article.id.clone(),
+            score: 1.0,
+            origin: HitOrigin::Lookup,
+            lexical_rank: None,
+            vector_rank: None,
+            best_chunk: None,
+            best_range: None,
+            edition: article.edition.clone(),
+            linked_from,
+        }
+    }
+}
+
+/// The edition of a code a search used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EditionUsed {
+    /// Code.
+    pub code: String,
+    /// Edition date.
+    pub edition: String,
+    /// Whether it is the edition in force.
+    pub in_force: bool,
 }
 
 /// Time spent per stage, in milliseconds.
@@ -85,6 +121,10 @@ pub struct SearchOutcome {
     pub hits: Vec<Hit>,
     /// Timings.
     pub timings: SearchTimings,
+    /// The date the search was made at (none: the law in force).
+    pub date: Option<String>,
+    /// The edition of each code the hits were drawn from.
+    pub editions: Vec<EditionUsed>,
 }
 
 /// Why a search failed.
@@ -100,6 +140,17 @@ pub enum SearchError {
     /// An index failed.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// A date is not `YYYY-MM-DD`.
+    #[error("invalid date {0}")]
+    InvalidDate(String),
+    /// No edition of any code was in force at the date.
+    #[error("no edition in force at {date} (oldest: {oldest})")]
+    NoEditionAt {
+        /// The date asked.
+        date: String,
+        /// The oldest edition of the corpus.
+        oldest: String,
+    },
 }
 
 impl SearchError {
@@ -109,6 +160,13 @@ impl SearchError {
             SearchError::EmptyQuestion => "La question est vide.".into(),
             SearchError::Embed(e) => e.message_fr(),
             SearchError::Index(e) => e.message_fr(),
+            SearchError::InvalidDate(d) => {
+                format!("Date invalide : « {d} » (format AAAA-MM-JJ).")
+            }
+            SearchError::NoEditionAt { date, oldest } => format!(
+                "Aucune édition du corpus n'était en vigueur au {date} : la plus ancienne est \
+                 celle du {oldest}."
+            ),
         }
     }
 }
@@ -122,6 +180,8 @@ pub struct Retriever {
     embedder: Arc<dyn Embedder>,
     index: RetrievalIndex,
     weights: FusionWeights,
+    correspondence: Option<Arc<CorrespondenceSet>>,
+    history: Option<HistoryIndex>,
 }
 
 impl Retriever {
@@ -132,7 +192,30 @@ impl Retriever {
             embedder,
             index,
             weights: FusionWeights::default(),
+            correspondence: None,
+            history: None,
         }
+    }
+
+    /// Uses correspondence tables: a number named in a question also finds its successors
+    /// and predecessors (in force, or in the edition searched at a date).
+    pub fn set_correspondence(&mut self, set: Option<Arc<CorrespondenceSet>>) {
+        self.correspondence = set.filter(|s| !s.is_empty());
+    }
+
+    /// The correspondence tables in use.
+    pub fn correspondence(&self) -> Option<&Arc<CorrespondenceSet>> {
+        self.correspondence.as_ref()
+    }
+
+    /// Uses the full-text index of the historical editions for dated searches.
+    pub fn set_history(&mut self, history: Option<HistoryIndex>) {
+        self.history = history;
+    }
+
+    /// The full-text index of the historical editions, when opened.
+    pub fn history(&self) -> Option<&HistoryIndex> {
+        self.history.as_ref()
     }
 
     /// Changes the fusion weights (for evaluation).
@@ -183,15 +266,17 @@ impl Retriever {
         };
         for article in named {
             if seen.insert(article.id.clone()) {
-                hits.push(Hit {
-                    id: article.id.clone(),
-                    score: 1.0,
-                    origin: HitOrigin::Lookup,
-                    lexical_rank: None,
-                    vector_rank: None,
-                    best_chunk: None,
-                    best_range: None,
-                });
+                hits.push(Hit::lookup(article, None));
+            }
+        }
+        if mode == SearchMode::Hybrid
+            && let Some(set) = &self.correspondence
+        {
+            let in_force = |code: &str| self.corpus.edition_in_force(code).map(|e| e.date.clone());
+            for (article, named) in linked::linked_lookups(&self.corpus, set, question, &in_force) {
+                if seen.insert(article.id.clone()) {
+                    hits.push(Hit::lookup(article, Some(named)));
+                }
             }
         }
 
@@ -242,13 +327,32 @@ impl Retriever {
                 vector_rank: None,
                 best_chunk: None,
                 best_range: None,
+                edition: self
+                    .corpus
+                    .get(id)
+                    .map(|a| a.edition.clone())
+                    .unwrap_or_default(),
+                linked_from: None,
             };
             self.fill_ranks(&mut hit, &lexical, &vector);
             hits.push(hit);
         }
         hits.truncate(k.max(1));
         timings.total_ms = ms(started);
-        Ok(SearchOutcome { hits, timings })
+        Ok(SearchOutcome {
+            hits,
+            timings,
+            date: None,
+            editions: self
+                .corpus
+                .editions_in_force()
+                .map(|e| EditionUsed {
+                    code: e.code.clone(),
+                    edition: e.date.clone(),
+                    in_force: true,
+                })
+                .collect(),
+        })
     }
 
     fn fill_ranks(&self, hit: &mut Hit, lexical: &[(String, usize)], vector: &[(String, usize)]) {

@@ -5,6 +5,9 @@
 //! compared modulo whitespace, because sources re-flow paragraphs between editions without
 //! changing a word.
 
+pub mod correspondence;
+pub mod dated;
+
 use serde::Serialize;
 use similar::{ChangeTag, TextDiff};
 
