@@ -19,6 +19,8 @@ if ip -o link show up 2>/dev/null | grep -q .; then echo "ERREUR : une interface
 "$bin" --data-dir "$data" index
 out=$("$bin" --data-dir "$data" search --json -k 3 "Que prévoit l'article 414 ?")
 echo "$out" | grep -q '"id":"CD-art-414"' || { echo "ERREUR : recherche hors ligne inattendue : $out" >&2; exit 1; }
+out=$("$bin" --data-dir "$data" ask --json --model smollm2 --max-tokens 16 --context-tokens 1200 "Que prévoit l'article 414 du code des douanes ?")
+echo "$out" | grep -q '"CD-art-414"' || { echo "ERREUR : réponse hors ligne inattendue : $out" >&2; exit 1; }
 "$bin" --data-dir "$data" audit verify
-echo "ok : index, recherche et journal fonctionnent sans aucune interface réseau."
+echo "ok : index, recherche, réponse du modèle et journal fonctionnent sans aucune interface réseau."
 INNER
