@@ -452,3 +452,32 @@ fn a_dated_question_is_answered_from_the_edition_of_that_date_and_says_so() {
     let prompt = &scripted.requests()[0].messages[1].content;
     assert!(prompt.contains("2019-07-01"));
 }
+
+#[test]
+fn the_relevance_check_abstains_when_the_model_says_the_sources_miss_the_question() {
+    let answerer = answerer();
+    let mut scripted = ScriptedGenerator::new(["NON"]);
+    let mut request = short_request("Les agents peuvent-ils fouiller un colis postal ?");
+    request.options.relevance_check = true;
+    let answer = answerer
+        .ask(&request, &mut scripted, &mut |_| SinkControl::Continue)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(answer.abstained);
+    assert_eq!(answer.abstention, Some(Abstention::ModelJudgedIrrelevant));
+    assert_eq!(scripted.requests().len(), 1, "only the judgement was asked");
+    assert_eq!(scripted.requests()[0].max_tokens, 3);
+
+    // An article named by its number is not second-guessed.
+    let mut scripted = ScriptedGenerator::new(["NON"]);
+    let mut request = short_request("Que prévoit l'article 414 du code des douanes ?");
+    request.options.relevance_check = true;
+    let answer = answerer
+        .ask(&request, &mut scripted, &mut |_| SinkControl::Continue)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!answer.abstained);
+    assert_eq!(
+        scripted.requests().len(),
+        1,
+        "no judgement for a looked-up article"
+    );
+}
