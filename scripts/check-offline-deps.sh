@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fails if the default build's dependency tree contains an HTTP client or telemetry crate.
+# Fails if the default build's dependency tree (the CLI, the engine and the desktop app)
+# contains an HTTP client or telemetry crate.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 forbidden='^(reqwest|hyper|hyper-util|ureq|isahc|surf|attohttpc|curl|curl-sys|h2|http-body|tungstenite|tokio-tungstenite|hf-hub|sentry|opentelemetry|opentelemetry-otlp|tracing-opentelemetry|posthog-rs|segment|rustls|native-tls|openssl|openssl-sys)$'

@@ -4,15 +4,20 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+bash scripts/setup-desktop.sh
 if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 
+echo "== front end: type check, bundle (the shell embeds ui/dist), unit tests"
+(cd ui && npm run build && npx vitest run)
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-echo "== no HTTP client in the default build"
+echo "== no HTTP client in the default build (CLI and desktop app)"
 bash scripts/check-offline-deps.sh
 echo "== cargo test"
 cargo test --workspace --no-fail-fast
 echo "== offline: the CLI inside a network namespace with no interface"
 bash scripts/offline-check.sh target/debug/vigie
+echo "== desktop app end to end, in its webview, inside a network namespace with no interface"
+bash scripts/e2e.sh --offline

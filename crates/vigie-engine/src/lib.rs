@@ -5,6 +5,7 @@
 //! the Tauri shell and the tests are equal clients. See `ARCHITECTURE.md` for the map.
 
 pub mod answer;
+pub mod assistant;
 pub mod audit;
 pub mod config;
 pub mod corpus;
@@ -12,11 +13,13 @@ pub mod cpu;
 pub mod embed;
 pub mod engine;
 pub mod eval;
+pub mod export;
 pub mod index;
 pub mod integrity;
 pub mod llm;
 pub mod registry;
 pub mod retrieve;
+pub mod store;
 pub mod usage;
 pub mod versions;
 

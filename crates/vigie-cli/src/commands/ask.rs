@@ -115,26 +115,6 @@ pub fn open_answerer(
     Ok((answerer, worker))
 }
 
-/// Records an answer in the audit journal (references and the answer text, never whole
-/// articles).
-pub fn journal_answer(journal: &mut AuditLog, answer: &Answer) -> anyhow::Result<()> {
-    journal.append(
-        "answer",
-        serde_json::json!({
-            "question": answer.question,
-            "sources": answer.sources,
-            "answer": answer.answer,
-            "abstained": answer.abstained,
-            "abstention": answer.abstention,
-            "citations": answer.citations.iter().map(|c| serde_json::json!({"id": c.id, "valid": c.valid})).collect::<Vec<_>>(),
-            "rejected_citations": answer.rejected_citations.iter().map(|c| &c.written_as).collect::<Vec<_>>(),
-            "model": answer.model,
-            "corpus": answer.corpus.hash,
-        }),
-    )?;
-    Ok(())
-}
-
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let mut journal = AuditLog::open(&paths.data_dir)?;
@@ -190,7 +170,10 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
             return Err(e).context("answering");
         }
     };
-    journal_answer(&mut journal, &answer)?;
+    journal.append(
+        "answer",
+        vigie_engine::assistant::answer_journal_entry(&answer, false),
+    )?;
     if json {
         serde_json::to_writer_pretty(&mut out, &answer)?;
         writeln!(out)?;

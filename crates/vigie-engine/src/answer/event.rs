@@ -4,10 +4,10 @@
 //!
 //! The final [`Answer`] is the contract of `vigie ask --json`: keep its keys stable.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One step of an answer, in the order they happen.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AnswerEvent {
     /// The sources given to the model (empty when Vigie abstains before generating).
@@ -44,7 +44,7 @@ pub enum AnswerEvent {
 }
 
 /// A source as numbered in the prompt.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceInfo {
     /// `[Source N]` in the prompt.
     pub number: usize,
@@ -67,7 +67,7 @@ pub struct SourceInfo {
 }
 
 /// A retrieved article not given to the model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WithheldSource {
     /// Article id.
     pub id: String,
@@ -76,7 +76,7 @@ pub struct WithheldSource {
 }
 
 /// A citation of an article that was among the sources.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Citation {
     /// Article id.
     pub id: String,
@@ -101,7 +101,7 @@ pub struct Citation {
 }
 
 /// A quotation and whether it appears verbatim in the cited article.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuoteCheck {
     /// The quoted text.
     pub text: String,
@@ -110,7 +110,7 @@ pub struct QuoteCheck {
 }
 
 /// A citation removed from the answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RejectedCitation {
     /// How the model wrote it.
     pub written_as: String,
@@ -119,7 +119,7 @@ pub struct RejectedCitation {
 }
 
 /// The model that wrote an answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelIdentity {
     /// Manifest name.
     pub name: String,
@@ -128,7 +128,7 @@ pub struct ModelIdentity {
 }
 
 /// The corpus an answer was drawn from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorpusIdentity {
     /// Content hash of the law in force.
     pub hash: String,
@@ -137,7 +137,7 @@ pub struct CorpusIdentity {
 }
 
 /// Where the time went, in milliseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnswerTimings {
     /// Retrieval, query embedding included.
     pub retrieval_ms: f64,
@@ -149,7 +149,7 @@ pub struct AnswerTimings {
 }
 
 /// An article shown instead of an answer when Vigie abstains.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClosestArticle {
     /// Article id.
     pub id: String,
@@ -166,7 +166,7 @@ pub struct ClosestArticle {
 }
 
 /// Why Vigie abstained.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Abstention {
     /// The question names another text than the codes of the corpus.
@@ -209,7 +209,7 @@ impl Abstention {
 }
 
 /// A finished answer: the JSON object printed by `vigie ask --json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
     /// The question as asked.
     pub question: String,
@@ -228,6 +228,10 @@ pub struct Answer {
     pub sources: Vec<String>,
     /// Sources given only in part.
     pub trimmed_sources: Vec<String>,
+    /// The articles given to the model, as announced by the `sources` event: kept with the
+    /// answer so that a stored conversation still shows what the model was given.
+    #[serde(default)]
+    pub source_articles: Vec<SourceInfo>,
     /// The closest articles, shown when Vigie abstains.
     pub closest: Vec<ClosestArticle>,
     /// The edition the answer is drawn from, per code, and whether it is the one in force.

@@ -277,7 +277,7 @@ impl Answerer {
             })
             .collect();
         if sink.event(AnswerEvent::Sources {
-            sources: source_infos,
+            sources: source_infos.clone(),
             withheld: prepared.withheld.clone(),
         }) == SinkControl::Stop
         {
@@ -376,6 +376,7 @@ impl Answerer {
                 .filter(|s| s.trimmed)
                 .map(|s| s.id.clone())
                 .collect(),
+            source_articles: source_infos,
             closest: if model_abstained {
                 self.closest(&prepared.hits)
             } else {
@@ -557,6 +558,7 @@ impl Answerer {
             rejected_citations: Vec::new(),
             sources: Vec::new(),
             trimmed_sources: Vec::new(),
+            source_articles: Vec::new(),
             closest: self.closest(&prepared.hits),
             edition_note: prepared.edition_note.clone(),
             date: prepared.date.clone(),

@@ -49,6 +49,19 @@ pub fn short_code_name(code: &str) -> &str {
     }
 }
 
+/// The credit line the licence asks for, for an article of an edition (in force or history).
+pub fn credit_line(edition_date: &str, in_force: bool) -> String {
+    let french_date = match edition_date.split('-').collect::<Vec<_>>().as_slice() {
+        [y, m, d] => format!("{d}/{m}/{y}"),
+        _ => edition_date.to_string(),
+    };
+    if in_force {
+        format!("Source : Légifrance (DILA), données LEGI au {french_date}, Licence Ouverte 2.0")
+    } else {
+        format!("Source : Légifrance (DILA), version du {french_date}, Licence Ouverte 2.0")
+    }
+}
+
 /// One edition of one code: the unit that is loaded, hashed and indexed as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edition {

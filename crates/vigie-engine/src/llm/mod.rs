@@ -32,7 +32,7 @@ pub mod worker;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use error::LlmError;
 pub use generator::{CandleGenerator, LoadOptions};
@@ -109,7 +109,7 @@ impl<F: FnMut(&str) -> SinkControl> TokenSink for F {
 }
 
 /// Why the generation ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The model ended its turn (EOS or end-of-turn token).

@@ -1,0 +1,196 @@
+//! The commands the page may call. Each one calls a single engine method on a blocking thread
+//! and maps its error; none holds logic of its own.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tauri::State;
+use tauri::ipc::Channel;
+use vigie_engine::answer::{AnswerEvent, ModelIdentity};
+use vigie_engine::assistant::{
+    ArticleView, AskOutcome, Assistant, AssistantError, AssistantSettings, AssistantStatus,
+    ExportOutcome, SearchResults,
+};
+use vigie_engine::export::ExportFormat;
+use vigie_engine::llm::SinkControl;
+use vigie_engine::store::{Conversation, ConversationSummary};
+use vigie_engine::versions::ArticleHistory;
+
+use crate::state::{AppState, prepare_index_in_background};
+
+/// An error as the page receives it: French for the agent, English for the logs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CommandError {
+    /// Shown in the page.
+    pub message_fr: String,
+    /// Logged.
+    pub message: String,
+}
+
+impl CommandError {
+    /// An error with both messages.
+    pub fn new(message_fr: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            message_fr: message_fr.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<AssistantError> for CommandError {
+    fn from(e: AssistantError) -> Self {
+        log::warn!("command failed: {e}");
+        Self::new(e.message_fr(), e.to_string())
+    }
+}
+
+type CommandResult<T> = Result<T, CommandError>;
+
+/// Runs `work` on a blocking thread with the assistant.
+async fn on_assistant<T, F>(state: &AppState, work: F) -> CommandResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Assistant) -> Result<T, AssistantError> + Send + 'static,
+{
+    let assistant: Arc<Assistant> = state.assistant()?;
+    tauri::async_runtime::spawn_blocking(move || work(&assistant))
+        .await
+        .map_err(|e| {
+            CommandError::new(
+                "Erreur interne de Vigie : l'opération a été interrompue.",
+                e.to_string(),
+            )
+        })?
+        .map_err(CommandError::from)
+}
+
+/// Index, model, settings and corpus editions.
+#[tauri::command]
+pub async fn status(state: State<'_, AppState>) -> CommandResult<AssistantStatus> {
+    on_assistant(&state, |a| a.status()).await
+}
+
+/// Saves the settings.
+#[tauri::command]
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    settings: AssistantSettings,
+) -> CommandResult<()> {
+    on_assistant(&state, move |a| a.set_settings(&settings)).await
+}
+
+/// Searches without the model.
+#[tauri::command]
+pub async fn search(
+    state: State<'_, AppState>,
+    query: String,
+    k: Option<usize>,
+) -> CommandResult<SearchResults> {
+    on_assistant(&state, move |a| a.search(&query, k.unwrap_or(10))).await
+}
+
+/// One article for the article panel.
+#[tauri::command]
+pub async fn article(state: State<'_, AppState>, id: String) -> CommandResult<ArticleView> {
+    on_assistant(&state, move |a| a.article(&id)).await
+}
+
+/// An article in every edition, with what changed.
+#[tauri::command]
+pub async fn article_history(
+    state: State<'_, AppState>,
+    id: String,
+) -> CommandResult<ArticleHistory> {
+    on_assistant(&state, move |a| a.article_history(&id)).await
+}
+
+/// Loads the chosen generation model (before a first question, to show its progress).
+#[tauri::command]
+pub async fn load_model(state: State<'_, AppState>) -> CommandResult<ModelIdentity> {
+    on_assistant(&state, |a| a.ensure_model()).await
+}
+
+/// Answers a question, streaming the engine's events to `on_event`.
+#[tauri::command]
+pub async fn ask(
+    state: State<'_, AppState>,
+    conversation: Option<i64>,
+    question: String,
+    on_event: Channel<AnswerEvent>,
+) -> CommandResult<AskOutcome> {
+    on_assistant(&state, move |a| {
+        a.ask(conversation, &question, &mut |event| {
+            // A page that went away stops the generation.
+            match on_event.send(event) {
+                Ok(()) => SinkControl::Continue,
+                Err(_) => SinkControl::Stop,
+            }
+        })
+    })
+    .await
+}
+
+/// Stops the answer being generated.
+#[tauri::command]
+pub fn cancel(state: State<'_, AppState>) -> CommandResult<bool> {
+    Ok(state.assistant()?.cancel())
+}
+
+/// Conversations, optionally filtered by title.
+#[tauri::command]
+pub async fn conversations(
+    state: State<'_, AppState>,
+    filter: Option<String>,
+) -> CommandResult<Vec<ConversationSummary>> {
+    on_assistant(&state, move |a| a.conversations(filter.as_deref())).await
+}
+
+/// One conversation with its messages.
+#[tauri::command]
+pub async fn conversation(state: State<'_, AppState>, id: i64) -> CommandResult<Conversation> {
+    on_assistant(&state, move |a| a.conversation(id)).await
+}
+
+/// Renames a conversation.
+#[tauri::command]
+pub async fn rename_conversation(
+    state: State<'_, AppState>,
+    id: i64,
+    title: String,
+) -> CommandResult<()> {
+    on_assistant(&state, move |a| a.rename_conversation(id, &title)).await
+}
+
+/// Deletes a conversation.
+#[tauri::command]
+pub async fn delete_conversation(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
+    on_assistant(&state, move |a| a.delete_conversation(id)).await
+}
+
+/// Exports a conversation (`markdown` or `html`).
+#[tauri::command]
+pub async fn export_conversation(
+    state: State<'_, AppState>,
+    id: i64,
+    format: String,
+) -> CommandResult<ExportOutcome> {
+    let format = match format.as_str() {
+        "markdown" => ExportFormat::Markdown,
+        "html" => ExportFormat::Html,
+        other => {
+            return Err(CommandError::new(
+                "Format d'export inconnu (Markdown ou HTML imprimable).",
+                format!("unknown export format {other}"),
+            ));
+        }
+    };
+    on_assistant(&state, move |a| a.export(id, format)).await
+}
+
+/// Rebuilds the index in the background; progress through `status`.
+#[tauri::command]
+pub fn rebuild_index(state: State<'_, AppState>) -> CommandResult<()> {
+    let assistant = state.assistant()?;
+    prepare_index_in_background(&assistant, true);
+    Ok(())
+}

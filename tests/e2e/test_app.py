@@ -1,0 +1,212 @@
+"""End-to-end test of the desktop app: the real binary, in its real webview (WebKitGTK), driven
+through tauri-driver and WebKitWebDriver, with the real corpus, index and small model.
+
+Run by scripts/e2e.sh, which builds the app, prepares a fresh data directory and starts Xvfb
+(optionally inside a network namespace with no interface). Screenshots of each screen are saved
+under tests/screenshots/ (git-ignored); the README's pictures come from there.
+"""
+
+import json
+import os
+import pathlib
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+APP = os.environ["VIGIE_APP"]
+DRIVER_URL = os.environ.get("VIGIE_DRIVER_URL", "http://127.0.0.1:4444")
+SHOTS = pathlib.Path(os.environ.get("VIGIE_SCREENSHOTS", "tests/screenshots"))
+EXPORTS = pathlib.Path(os.environ["VIGIE_EXPORT_DIR"])
+# The first answer comes from the default model; the settings then switch to the smaller one,
+# which answers the question that is stopped.
+DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+MODEL = os.environ.get("VIGIE_E2E_MODEL", "smollm2")
+QUESTION = "Que prévoit l'article 414 du code des douanes ?"
+SECOND_QUESTION = "Quelles marchandises peuvent être placées en entrepôt sous douane ?"
+
+SHOTS.mkdir(parents=True, exist_ok=True)
+steps = []
+
+
+def step(name):
+    print(f"== {name}", flush=True)
+    steps.append(name)
+
+
+def session():
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": APP})
+    driver = webdriver.Remote(DRIVER_URL, options=options)
+    driver.implicitly_wait(0)
+    return driver
+
+
+def wait(driver, what, timeout=60, message=""):
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]).until(what)
+    except TimeoutException:
+        shot(driver, "failure")
+        raise AssertionError(f"timed out after {timeout}s: {message}")
+
+
+def find(driver, css):
+    return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def one(driver, css, timeout=60):
+    return wait(driver, lambda d: (find(d, css) or [None])[0], timeout, f"element {css}")
+
+
+def shot(driver, name):
+    path = SHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    print(f"   screenshot {path}", flush=True)
+
+
+def csp_violations(driver):
+    return driver.execute_script("return window.__cspViolations || []")
+
+
+def wait_ready(driver):
+    # The index opens on a background thread; the question box is enabled when it is ready.
+    wait(driver, lambda d: find(d, "#question-input") and find(d, "#question-input")[0].is_enabled(), 300, "index ready")
+
+
+def ask(driver, question):
+    box = one(driver, "#question-input")
+    box.click()
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+
+
+# -- First launch ------------------------------------------------------------------------------
+driver = session()
+try:
+    step("first launch shows the AI notice")
+    notice = one(driver, "#ai-notice", 30)
+    assert "intelligence artificielle" in notice.text, notice.text
+    assert "Rien ne quitte ce poste" in notice.text, notice.text
+    fonts = driver.execute_script("return document.fonts.check('16px Marianne')")
+    assert fonts, "the Marianne font (bundled) is not loaded"
+    shot(driver, "01-notice")
+    one(driver, "#notice-accept").click()
+    wait(driver, lambda d: not find(d, "#ai-notice"), 10, "notice closed")
+
+    step("the notice can be shown again from the menu")
+    one(driver, "[data-nav=notice]").click()
+    one(driver, "#ai-notice", 10)
+    one(driver, "#notice-accept").click()
+    wait(driver, lambda d: not find(d, "#ai-notice"), 10, "notice closed")
+
+    step("ask a question: streamed text, then citation chips")
+    wait_ready(driver)
+    ask(driver, QUESTION)
+    one(driver, "#live-answer", 10)
+    # Text arrives while the generation runs (the Stop button is shown only then).
+    wait(
+        driver,
+        lambda d: find(d, "#stop-button") and len(one(d, "#live-answer .vg-answer-text").text) > 0,
+        180,
+        "streamed text while generating",
+    )
+    partial = one(driver, "#live-answer .vg-answer-text").text
+    shot(driver, "02-chat-streaming")
+    wait(driver, lambda d: not find(d, "#live-answer") and find(d, "[data-role=answer]"), 300, "answer finished")
+    final = find(driver, "[data-role=answer] .vg-answer-text")[-1].text
+    assert final and partial, (partial, final)
+    chips = wait(driver, lambda d: find(d, ".vg-citation-chip"), 10, "citation chips")
+    assert any("414" in c.text for c in chips), [c.text for c in chips]
+    assert "IA" in one(driver, ".vg-answer-footer").text
+    assert DEFAULT_MODEL in one(driver, ".vg-answer-footer").text
+    sources = [c.text for c in find(driver, ".vg-source-chip")]
+    assert any("414" in c for c in sources), sources
+    shot(driver, "03-chat-citations")
+
+    step("open a citation: the article with its supporting passage")
+    next(c for c in chips if "414" in c.text).click()
+    title = one(driver, "#article-title", 10)
+    wait(driver, lambda d: "414" in one(d, "#article-title").text, 10, "article 414 opened")
+    text = one(driver, "#article-text").text
+    assert len(text) > 200, text
+    assert find(driver, "#article-text mark"), "the supporting passage is highlighted"
+    credit = one(driver, "#article-credit").text
+    assert "Légifrance" in credit and "Licence Ouverte 2.0" in credit, credit
+    assert find(driver, ".fr-breadcrumb"), "breadcrumb of headings"
+    shot(driver, "04-article-panel")
+    one(driver, "#tab-versions").click()
+    wait(driver, lambda d: "2019" in one(d, "#article-versions").text or "01/07/2019" in one(d, "#article-versions").text, 10, "versions tab")
+    shot(driver, "05-article-versions")
+    one(driver, "#article-close").click()
+
+    step(f"settings: choose the model {MODEL}")
+    one(driver, "[data-nav=settings]").click()
+    select = one(driver, "#settings-model")
+    driver.execute_script(
+        "const s = arguments[0]; const set = Object.getOwnPropertyDescriptor(HTMLSelectElement.prototype, 'value').set;"
+        "set.call(s, arguments[1]); s.dispatchEvent(new Event('change', { bubbles: true }));",
+        select,
+        MODEL,
+    )
+    one(driver, "#settings-save").click()
+    one(driver, "#settings-saved", 10)
+    wait(driver, lambda d: MODEL in one(d, "#status-model").text, 10, "footer shows the chosen model")
+    shot(driver, "06-settings")
+    one(driver, "[data-nav=chat]").click()
+
+    step("stop a generation")
+    ask(driver, SECOND_QUESTION)
+    wait(driver, lambda d: find(d, "#stop-button") and len(one(d, "#live-answer .vg-answer-text").text) > 0, 180, "generation started")
+    one(driver, "#stop-button").click()
+    wait(driver, lambda d: not find(d, "#live-answer"), 60, "generation stopped")
+    assert find(driver, "#stopped-badge"), "the stopped answer is marked as such"
+    shot(driver, "07-stopped")
+
+    step("export the conversation to Markdown")
+    one(driver, "#export-md").click()
+    info = one(driver, "#export-info", 20).text
+    exported = sorted(EXPORTS.glob("*.md"))
+    assert exported, f"no Markdown export in {EXPORTS}: {info}"
+    md = exported[-1].read_text(encoding="utf-8")
+    assert QUESTION in md and "Articles cités" in md and "Article 414" in md, md[:2000]
+    assert MODEL in md and "Licence Ouverte 2.0" in md, md[:2000]
+
+    step("search for 414 lands on the article")
+    one(driver, "[data-nav=search]").click()
+    box = one(driver, "#search-input")
+    box.send_keys("414")
+    box.send_keys(Keys.ENTER)
+    wait(driver, lambda d: find(d, "#article-title") and "Article 414" in one(d, "#article-title").text, 30, "article 414 opened directly")
+    assert find(driver, "#search-results li"), "results listed too"
+    shot(driver, "08-search-414")
+
+    step("no content-security violation")
+    violations = csp_violations(driver)
+    assert violations == [], violations
+finally:
+    driver.quit()
+
+# -- Restart -----------------------------------------------------------------------------------
+time.sleep(1)
+driver = session()
+try:
+    step("after a restart the conversation is still there")
+    assert not find(driver, "#ai-notice"), "the notice is acknowledged once"
+    item = wait(driver, lambda d: [li for li in find(d, "#conversation-list li") if QUESTION[:30] in li.text], 30, "conversation listed")
+    item[0].find_element(By.CSS_SELECTOR, "button.vg-conv").click()
+    wait(driver, lambda d: len(find(d, "[data-role=answer]")) >= 2, 20, "both answers shown")
+    assert find(driver, ".vg-citation-chip"), "citations kept"
+    assert find(driver, "#stopped-badge"), "stopped answer kept as stopped"
+    shot(driver, "09-after-restart")
+    assert csp_violations(driver) == []
+finally:
+    driver.quit()
+
+print(json.dumps({"passed": steps}, ensure_ascii=False))
+sys.exit(0)

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { applyEvent, isRunning, requestStop, segmentAnswer, startAnswer } from "./answerState";
+import type { Answer, Citation } from "./types";
+
+const citation = (article: string, written_as = `[art. ${article}]`): Citation => ({
+  id: `CD-art-${article}`,
+  article,
+  code: "Code des douanes",
+  path: [],
+  edition: "2025-07-13",
+  supporting_passage: "passage",
+  valid: true,
+  quotes: [],
+  written_as,
+  now_at: [],
+});
+
+const answer = (over: Partial<Answer> = {}): Answer => ({
+  question: "q",
+  answer: "Texte final [art. 414].",
+  abstained: false,
+  abstention: null,
+  citations: [citation("414")],
+  rejected_citations: [],
+  sources: ["CD-art-414"],
+  trimmed_sources: [],
+  closest: [],
+  edition_note: "Code des douanes en vigueur",
+  date: null,
+  model: { name: "smollm2", sha256: "x" },
+  corpus: { hash: "h", editions: [] },
+  timings: { retrieval_ms: 1, first_token_ms: 2, total_ms: 3 },
+  stop: "end_of_turn",
+  ...over,
+});
+
+describe("the streamed answer", () => {
+  it("accumulates tokens in order and is running until done", () => {
+    let s = startAnswer("Quelle amende ?");
+    expect(isRunning(s)).toBe(true);
+    s = applyEvent(s, { type: "sources", sources: [], withheld: [] });
+    s = applyEvent(s, { type: "token", text: "La " });
+    s = applyEvent(s, { type: "token", text: "contrebande" });
+    expect(s.text).toBe("La contrebande");
+    expect(s.status).toBe("streaming");
+    s = applyEvent(s, { type: "done", answer: answer() });
+    expect(s.status).toBe("done");
+    expect(isRunning(s)).toBe(false);
+    // The final text replaces the streamed one (rejected citations removed by the engine).
+    expect(s.text).toBe("Texte final [art. 414].");
+    expect(s.citations).toHaveLength(1);
+  });
+
+  it("marks an answer stopped by the agent", () => {
+    let s = requestStop(applyEvent(startAnswer("q"), { type: "token", text: "a" }));
+    s = applyEvent(s, { type: "done", answer: answer({ stop: "cancelled" }) });
+    expect(s.status).toBe("stopped");
+  });
+
+  it("shows the engine's French error", () => {
+    const s = applyEvent(startAnswer("q"), { type: "error", message_fr: "La question est vide.", message: "empty" });
+    expect(s.status).toBe("error");
+    expect(s.error).toBe("La question est vide.");
+    expect(isRunning(s)).toBe(false);
+  });
+});
+
+describe("citation chips in the answer text", () => {
+  it("turns checked bracket references into chips and leaves other text alone", () => {
+    const segs = segmentAnswer("Selon [art. 414], la peine [voir annexe] est lourde.", [citation("414")]);
+    expect(segs.map((s) => s.kind)).toEqual(["text", "citation", "text"]);
+    expect(segs[1]).toMatchObject({ kind: "citation", citation: { id: "CD-art-414" } });
+    expect(segs[2]).toMatchObject({ text: ", la peine [voir annexe] est lourde." });
+  });
+
+  it("matches a reference written differently to its citation by number", () => {
+    const segs = segmentAnswer("Voir [article 414].", [citation("414", "[Source 1]")]);
+    expect(segs[1]).toMatchObject({ kind: "citation", citation: { article: "414" } });
+  });
+
+  it("keeps an unchecked article reference visible but without a citation", () => {
+    const segs = segmentAnswer("Voir [art. 999].", []);
+    expect(segs[1]).toMatchObject({ kind: "citation", citation: null });
+  });
+});

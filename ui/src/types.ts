@@ -1,0 +1,215 @@
+// Mirrors of the engine's serialised types (crates/vigie-engine: answer::event, assistant,
+// store, versions). Keep them in step with the Rust definitions.
+
+export interface SourceInfo {
+  number: number;
+  id: string;
+  article: string;
+  code: string;
+  path: string[];
+  edition: string;
+  trimmed: boolean;
+  chars_given: number;
+  chars_total: number;
+}
+
+export interface WithheldSource {
+  id: string;
+  reason: string;
+}
+
+export interface QuoteCheck {
+  text: string;
+  verbatim: boolean;
+}
+
+export interface Citation {
+  id: string;
+  article: string;
+  code: string;
+  path: string[];
+  edition: string;
+  supporting_passage: string;
+  valid: boolean;
+  quotes: QuoteCheck[];
+  written_as: string;
+  now_at: string[];
+}
+
+export interface RejectedCitation {
+  written_as: string;
+  reason: string;
+}
+
+export type Abstention =
+  | { kind: "other_text"; text: string }
+  | { kind: "out_of_scope"; subject: string }
+  | { kind: "no_sources" }
+  | { kind: "model_judged_irrelevant" }
+  | { kind: "model_abstained" };
+
+export interface ClosestArticle {
+  id: string;
+  article: string;
+  code: string;
+  path: string[];
+  edition: string;
+  excerpt: string;
+}
+
+export interface Answer {
+  question: string;
+  answer: string;
+  abstained: boolean;
+  abstention: Abstention | null;
+  citations: Citation[];
+  rejected_citations: RejectedCitation[];
+  sources: string[];
+  trimmed_sources: string[];
+  /** Absent from answers stored before it existed. */
+  source_articles?: SourceInfo[];
+  closest: ClosestArticle[];
+  edition_note: string;
+  date: string | null;
+  model: { name: string; sha256: string };
+  corpus: { hash: string; editions: string[] };
+  timings: { retrieval_ms: number; first_token_ms: number | null; total_ms: number };
+  stop: string | null;
+}
+
+/** One step of an answer, as the engine streams it (`AnswerEvent`). */
+export type AnswerEvent =
+  | { type: "sources"; sources: SourceInfo[]; withheld: WithheldSource[] }
+  | { type: "token"; text: string }
+  | { type: "citations"; citations: Citation[]; rejected: RejectedCitation[] }
+  | { type: "done"; answer: Answer }
+  | { type: "error"; message_fr: string; message: string };
+
+export type IndexState =
+  | { phase: "idle" }
+  | { phase: "opening" }
+  | { phase: "building"; done: number; total: number }
+  | { phase: "ready"; rebuilt: string | null }
+  | { phase: "failed"; message_fr: string };
+
+export interface Settings {
+  model: string | null;
+  temperature: number;
+  sources: number;
+  notice_acknowledged: boolean;
+}
+
+export interface ModelChoice {
+  name: string;
+  description: string;
+  present: boolean;
+  default: boolean;
+}
+
+export interface EditionInfo {
+  code: string;
+  short: string;
+  date: string;
+  in_force: boolean;
+  articles: number;
+  credit: string;
+}
+
+export interface Status {
+  index: IndexState;
+  model_loaded: string | null;
+  model_loading: boolean;
+  models: ModelChoice[];
+  settings: Settings;
+  editions: EditionInfo[];
+  data_dir: string;
+}
+
+export interface SearchHit {
+  id: string;
+  article: string;
+  code: string;
+  code_short: string;
+  path: string[];
+  score: number;
+  excerpt: string;
+  edition: string;
+  named: boolean;
+}
+
+export interface SearchResults {
+  query: string;
+  hits: SearchHit[];
+  direct: string | null;
+  total_ms: number;
+}
+
+export interface ArticleView {
+  id: string;
+  article: string;
+  code: string;
+  code_short: string;
+  path: string[];
+  text: string;
+  edition: string;
+  in_force: boolean;
+  status: string;
+  credit: string;
+  reference: string;
+  now_at: string[];
+}
+
+export interface ArticleVersion {
+  edition: string;
+  status: string;
+  text: string;
+  path: string[];
+  id: string | null;
+}
+
+export interface ArticleHistory {
+  article: string;
+  code: string;
+  editions: ArticleVersion[];
+  diffs: { from: string; to: string; changes: { op: string; text: string }[] }[];
+}
+
+export interface ConversationSummary {
+  id: number;
+  title: string;
+  created: string;
+  updated: string;
+  messages: number;
+}
+
+export interface StoredMessage {
+  id: number;
+  role: "question" | "answer";
+  text: string;
+  answer: Answer | null;
+  stopped: boolean;
+  created: string;
+}
+
+export interface Conversation {
+  summary: ConversationSummary;
+  messages: StoredMessage[];
+}
+
+export interface AskOutcome {
+  conversation: ConversationSummary;
+  answer_id: number;
+  stopped: boolean;
+  answer: Answer;
+}
+
+export interface ExportOutcome {
+  path: string;
+  bytes: number;
+}
+
+/** An error as the shell returns it. */
+export interface CommandError {
+  message_fr: string;
+  message: string;
+}
