@@ -6,15 +6,19 @@
 
 pub mod answer;
 pub mod audit;
+pub mod collection;
 pub mod config;
 pub mod corpus;
 pub mod cpu;
+pub mod doctor;
 pub mod embed;
 pub mod engine;
 pub mod eval;
+pub mod import;
 pub mod index;
 pub mod integrity;
 pub mod llm;
+pub mod policy;
 pub mod registry;
 pub mod retrieve;
 pub mod usage;
