@@ -109,6 +109,11 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<Vec<Section>, ImportError> 
         }
         buffer.clear();
     }
+    if article.is_some() {
+        return Err(malformed(
+            "élément <ARTICLE> non fermé : fichier tronqué".into(),
+        ));
+    }
     if !seen_article {
         return Err(malformed(
             "aucun élément <ARTICLE> : ce n'est pas un article LEGI".into(),
@@ -229,5 +234,10 @@ mod tests {
             Err(ImportError::Malformed { .. })
         ));
         assert!(read("c.xml", b"<ARTICLE><META></ARTICLE>").is_err());
+        let truncated = &ARTICLE[..ARTICLE.len() - 12];
+        assert!(matches!(
+            read("d.xml", truncated.as_bytes()),
+            Err(ImportError::Malformed { .. })
+        ));
     }
 }
