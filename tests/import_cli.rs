@@ -397,3 +397,53 @@ fn kill_9_during_an_import_leaves_the_collection_absent_or_whole_and_reimport_wo
     let out = vigie(&data, &corpus, &["audit", "verify"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn an_answer_lists_the_service_documents_of_the_profile() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let corpus = small_corpus(tmp.path());
+    let data = tmp.path().join("data");
+    let docs = tmp.path().join("docs");
+    write(
+        &docs.join("consigne-tabac.md"),
+        "# Consigne\n## Tabac\nLes cartouches de cigarettes saisies à Hendaye sont détruites sous huit jours.\n",
+    );
+    let out = vigie(
+        &data,
+        &corpus,
+        &[
+            "import",
+            docs.to_str().unwrap_or(""),
+            "--collection",
+            "consignes",
+            "--label",
+            "interne",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let question = "Que deviennent les cartouches de cigarettes saisies à Hendaye ?";
+    let args = [
+        "ask",
+        "--json",
+        "--model",
+        "smollm2",
+        "--max-tokens",
+        "8",
+        "--context-tokens",
+        "1200",
+        question,
+    ];
+    let out = vigie(&data, &corpus, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["documents"][0]["document"], "consigne-tabac.md");
+    assert_eq!(v["documents"][0]["location"], "section « Tabac »");
+    let mut public = args.to_vec();
+    public.splice(1..1, ["--profile", "public"]);
+    let out = vigie(&data, &corpus, &public);
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{} {e}", text(&out.stderr)));
+    assert_eq!(v["documents"].as_array().map(Vec::len), Some(0));
+    assert!(journal_events(&data).iter().any(|e| e == "documents_shown"));
+}
