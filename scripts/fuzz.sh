@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of untrusted bytes for a bounded time each, then replays the committed
 # inputs (seeds and past crashers) with a normal `cargo test`.
-#   bash scripts/fuzz.sh [seconds per target, default 60]
+#   bash scripts/fuzz.sh [seconds per target, default 60] [target…]
 # A crash stops the script; its input is in fuzz/artifacts/<target>/: fix the reader, then
 # copy the input to fuzz/regressions/<target>/ so that the replay test keeps it fixed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-60}"
 targets=(corpus_reader gguf_metadata e5s1_reader import_text import_markdown import_html import_pdf import_docx import_legi)
+if [ "$#" -gt 1 ]; then targets=("${@:2}"); fi
 
 # Only a stable toolchain is installed: cargo-fuzz's flags are accepted with RUSTC_BOOTSTRAP.
 export RUSTC_BOOTSTRAP=1
