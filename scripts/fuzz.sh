@@ -10,12 +10,13 @@ seconds="${1:-60}"
 targets=(corpus_reader gguf_metadata e5s1_reader import_text import_markdown import_html import_pdf import_docx import_legi)
 if [ "$#" -gt 1 ]; then targets=("${@:2}"); fi
 
-# Only a stable toolchain is installed: cargo-fuzz's flags are accepted with RUSTC_BOOTSTRAP.
-export RUSTC_BOOTSTRAP=1
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 (
+  # Only a stable toolchain is installed: cargo-fuzz's flags are accepted with RUSTC_BOOTSTRAP
+  # (set only here: it changes every crate's fingerprint, so the replay below must not see it).
+  export RUSTC_BOOTSTRAP=1
   cd fuzz
   # The fuzz crate has its own target directory (instrumented builds).
   unset CARGO_TARGET_DIR
