@@ -24,13 +24,21 @@ shared="$root/target/test-data"
 
 work=$(mktemp -d /tmp/vigie-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/data" "$work/exports" "$work/xdg"
+mkdir -p "$work/data" "$work/exports" "$work/xdg" "$work/models" "$work/usb"
+# A models folder of its own (the test adds a model to its manifest), sharing the weights.
+cp "$root/models/manifest.toml" "$work/models/"
+for f in "$root"/models/*.gguf "$root"/models/*.bin "$root"/models/*.json; do
+  [ -e "$f" ] && ln -s "$f" "$work/models/"
+done
+# The file an agent would bring on a USB key.
+ln -s "$root/models/SmolLM2-135M-Instruct.Q4_1.gguf" "$work/usb/petit-modele.gguf"
+export VIGIE_E2E_IMPORT_GGUF="$work/usb/petit-modele.gguf"
 ln -s "$shared/index" "$work/data/index"
 cp "$shared/verified.json" "$work/data/" 2>/dev/null || true
 export VIGIE_APP="$app"
 export VIGIE_DATA_DIR="$work/data"
 export VIGIE_CORPUS_DIR="$root/../shared/corpus"
-export VIGIE_MODELS_DIR="$root/models"
+export VIGIE_MODELS_DIR="$work/models"
 export VIGIE_EXPORT_DIR="$work/exports"
 export VIGIE_SCREENSHOTS="$root/tests/screenshots"
 export XDG_DATA_HOME="$work/xdg"

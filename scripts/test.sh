@@ -21,3 +21,9 @@ echo "== offline: the CLI inside a network namespace with no interface"
 bash scripts/offline-check.sh target/debug/vigie
 echo "== desktop app end to end, in its webview, inside a network namespace with no interface"
 bash scripts/e2e.sh --offline
+echo "== Debian package of the app (from the debug build above)"
+ui/node_modules/.bin/tauri bundle --debug --bundles deb
+deb=target/debug/bundle/deb/Vigie_0.1.0_amd64.deb
+dpkg-deb -f "$deb" Depends | grep -q libwebkit2gtk-4.1-0
+dpkg-deb -c "$deb" | grep -q ' usr/bin/vigie-desktop$'
+echo "ok : $deb"

@@ -9,10 +9,11 @@ use tauri::ipc::Channel;
 use vigie_engine::answer::{AnswerEvent, ModelIdentity};
 use vigie_engine::assistant::{
     ArticleView, AskOutcome, Assistant, AssistantError, AssistantSettings, AssistantStatus,
-    ExportOutcome, SearchResults,
+    ExportOutcome, PolicyOverview, SearchResults,
 };
 use vigie_engine::export::ExportFormat;
 use vigie_engine::llm::SinkControl;
+use vigie_engine::model_import::{ImportedModel, ModelImportProgress};
 use vigie_engine::store::{Conversation, ConversationSummary};
 use vigie_engine::versions::ArticleHistory;
 
@@ -128,6 +129,44 @@ pub async fn ask(
         })
     })
     .await
+}
+
+/// Adds a GGUF file to the models (checksum verified when given), reporting the copy's
+/// progress to `on_progress` at most every percent.
+#[tauri::command]
+pub async fn import_model(
+    state: State<'_, AppState>,
+    path: String,
+    name: String,
+    sha256: Option<String>,
+    make_default: bool,
+    on_progress: Channel<ModelImportProgress>,
+) -> CommandResult<ImportedModel> {
+    on_assistant(&state, move |a| {
+        let mut last_percent = None;
+        let expected = sha256.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        a.import_model(
+            std::path::Path::new(path.trim()),
+            name.trim(),
+            expected,
+            make_default,
+            &mut |p| {
+                let percent = p.done * 100 / p.total.max(1);
+                if last_percent != Some(percent) {
+                    last_percent = Some(percent);
+                    // A page that went away no longer needs the progress; the copy goes on.
+                    let _ = on_progress.send(p);
+                }
+            },
+        )
+    })
+    .await
+}
+
+/// The classification policy in effect and the collections of each label.
+#[tauri::command]
+pub async fn policy(state: State<'_, AppState>) -> CommandResult<PolicyOverview> {
+    on_assistant(&state, |a| a.policy_overview()).await
 }
 
 /// Stops the answer being generated.

@@ -32,6 +32,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, state: AppState) ->
             commands::article,
             commands::article_history,
             commands::load_model,
+            commands::import_model,
+            commands::policy,
             commands::ask,
             commands::cancel,
             commands::conversations,

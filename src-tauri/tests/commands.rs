@@ -145,6 +145,36 @@ fn commands_reach_the_engine_and_map_its_errors_to_french() {
         invoke(&webview, "cancel", json!({})).expect("cancel"),
         false
     );
+
+    // The policy in effect, shown in the settings: the shipped one, with a label closed to the AI.
+    let policy = invoke(&webview, "policy", json!({})).expect("policy");
+    assert_eq!(policy["policy"]["source"]["kind"], "default");
+    assert!(
+        policy["policy"]["labels"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l["ai_allowed"] == false))
+    );
+    assert_eq!(policy["collections"], json!([]));
+
+    // A model file that is not there: refused in French, journaled, nothing installed.
+    let err = invoke(
+        &webview,
+        "import_model",
+        json!({
+            "path": dir.path().join("absent.gguf"),
+            "name": "absent",
+            "sha256": null,
+            "makeDefault": false,
+            "onProgress": "__CHANNEL__:1",
+        }),
+    )
+    .expect_err("missing model file");
+    assert!(
+        french(&err).contains("n'est pas un modèle GGUF utilisable"),
+        "{err}"
+    );
+    let journal = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("journal");
+    assert!(journal.contains("\"model_import_refused\""), "{journal}");
 }
 
 #[test]

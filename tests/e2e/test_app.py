@@ -17,6 +17,7 @@ from selenium.common.exceptions import StaleElementReferenceException, TimeoutEx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.ui import WebDriverWait
 
 APP = os.environ["VIGIE_APP"]
@@ -27,6 +28,7 @@ EXPORTS = pathlib.Path(os.environ["VIGIE_EXPORT_DIR"])
 # which answers the question that is stopped.
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 MODEL = os.environ.get("VIGIE_E2E_MODEL", "smollm2")
+SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 QUESTION = "Que prévoit l'article 414 du code des douanes ?"
 SECOND_QUESTION = "Quelles marchandises peuvent être placées en entrepôt sous douane ?"
 
@@ -45,6 +47,8 @@ def session():
     options.set_capability("tauri:options", {"application": APP})
     driver = webdriver.Remote(DRIVER_URL, options=options)
     driver.implicitly_wait(0)
+    # Typed paths are text for the app, not files for Selenium to upload.
+    driver.file_detector = UselessFileDetector()
     return driver
 
 
@@ -158,6 +162,18 @@ try:
     one(driver, "#settings-saved", 10)
     wait(driver, lambda d: MODEL in one(d, "#status-model").text, 10, "footer shows the chosen model")
     shot(driver, "06-settings")
+    policy = one(driver, "#policy-labels").text
+    assert "diffusion-restreinte" in policy and "interdit" in policy, policy
+
+    step("settings: add a model from a GGUF file, checksum verified")
+    one(driver, "#model-import-path").send_keys(os.environ["VIGIE_E2E_IMPORT_GGUF"])
+    one(driver, "#model-import-name").send_keys("petit")
+    one(driver, "#model-import-sha256").send_keys(SMOLLM2_SHA256)
+    one(driver, "#model-import-submit").click()
+    done = one(driver, "#model-import-done", 120).text
+    assert "Empreinte conforme" in done and SMOLLM2_SHA256 in done, done
+    wait(driver, lambda d: any(o.get_attribute("value") == "petit" for o in find(d, "#settings-model option")), 10, "new model listed")
+    shot(driver, "06b-model-imported")
     one(driver, "[data-nav=chat]").click()
 
     step("stop a generation")

@@ -11,6 +11,9 @@ import type {
   Conversation,
   ConversationSummary,
   ExportOutcome,
+  ImportedModel,
+  ModelImportProgress,
+  PolicyOverview,
   SearchResults,
   Settings,
   Status,
@@ -37,6 +40,15 @@ export const api = {
     channel.onmessage = onEvent;
     return invoke<AskOutcome>("ask", { conversation, question, onEvent: channel });
   },
+  importModel: (
+    request: { path: string; name: string; sha256: string | null; makeDefault: boolean },
+    onProgress: (p: ModelImportProgress) => void,
+  ) => {
+    const channel = new Channel<ModelImportProgress>();
+    channel.onmessage = onProgress;
+    return invoke<ImportedModel>("import_model", { ...request, onProgress: channel });
+  },
+  policy: () => invoke<PolicyOverview>("policy"),
   cancel: () => invoke<boolean>("cancel"),
   conversations: (filter?: string) =>
     invoke<ConversationSummary[]>("conversations", { filter: filter || null }),

@@ -213,3 +213,30 @@ export interface CommandError {
   message_fr: string;
   message: string;
 }
+
+export interface ModelImportProgress {
+  done: number;
+  total: number;
+}
+
+export interface ImportedModel {
+  name: string;
+  path: string;
+  sha256: string;
+  checksum_verified: boolean;
+  architecture: string;
+  bytes: number;
+  default: boolean;
+}
+
+export interface PolicyOverview {
+  policy: {
+    source: { kind: "default" } | { kind: "file"; path: string };
+    sha256: string;
+    default_profile: string;
+    labels: { name: string; description: string; ai_allowed: boolean }[];
+    markers: { text: string; label: string; ignore_case: boolean }[];
+    profiles: { name: string; description: string; labels: string[] }[];
+  };
+  collections: { name: string; label: string }[];
+}

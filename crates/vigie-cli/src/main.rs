@@ -66,6 +66,14 @@ enum Command {
     Correspondence(commands::correspondence::Args),
     /// Journal d'audit chaîné : tête, vérification, export.
     Audit(commands::audit::Args),
+    /// Importe des documents de référence (circulaires, notes…) dans une collection.
+    Import(commands::import::Args),
+    /// Collections de documents importés : liste, suppression.
+    Collections(commands::collections::Args),
+    /// Affiche la politique de classification en vigueur.
+    Policy(commands::policy::Args),
+    /// État des modèles, des index, des collections, de la politique et du journal.
+    Doctor(commands::doctor::Args),
     /// Génère une réponse du modèle de langue, affichée au fil de l'eau.
     Generate(commands::generate::Args),
     /// Liste ou vérifie les modèles du manifeste.
@@ -96,6 +104,10 @@ fn main() -> ExitCode {
             Command::Diff(args) => commands::diff::run(paths, args),
             Command::Correspondence(args) => commands::correspondence::run(paths, args),
             Command::Audit(args) => commands::audit::run(paths, args),
+            Command::Import(args) => commands::import::run(paths, args),
+            Command::Collections(args) => commands::collections::run(paths, args),
+            Command::Policy(args) => commands::policy::run(paths, args),
+            Command::Doctor(args) => commands::doctor::run(paths, args),
             Command::Generate(args) => commands::generate::run(paths, args),
             Command::Models(args) => commands::models::run(paths, args),
         });

@@ -57,3 +57,17 @@ impl IndexProgress {
         }
     }
 }
+
+/// A bar for a file copy in bytes (hidden when stderr is not a terminal).
+pub fn bytes_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) =
+        ProgressStyle::with_template("Copie du modèle {bar:40} {bytes}/{total_bytes} ({eta})")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

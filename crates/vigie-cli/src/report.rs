@@ -46,6 +46,18 @@ pub fn french_message(error: &anyhow::Error) -> String {
         if let Some(e) = cause.downcast_ref::<vigie_engine::registry::RegistryError>() {
             return e.message_fr();
         }
+        if let Some(e) = cause.downcast_ref::<vigie_engine::policy::PolicyError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<vigie_engine::collection::CollectionError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<vigie_engine::import::ImportError>() {
+            return e.message_fr();
+        }
+        if let Some(e) = cause.downcast_ref::<vigie_engine::model_import::ModelImportError>() {
+            return e.message_fr();
+        }
     }
     error.to_string()
 }

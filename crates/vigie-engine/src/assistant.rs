@@ -19,6 +19,7 @@ use crate::answer::{
     screen::screen_question,
 };
 use crate::audit::{AuditError, AuditLog};
+use crate::collection::CollectionStore;
 use crate::corpus::{credit_line, short_code_name};
 use crate::export::{ExportFormat, file_name, render};
 use crate::index::BuildProgress;
@@ -26,6 +27,10 @@ use crate::llm::{
     CancelToken, CandleGenerator, ChatMessage, GenerationWorker, LlmError, LoadOptions,
     SamplingParams, SinkControl, TextGenerator, locate_verified,
 };
+use crate::model_import::{
+    ImportedModel, ModelImportError, ModelImportProgress, ModelImportRequest, import_gguf,
+};
+use crate::policy::{Policy, PolicyError};
 use crate::registry::{ModelRegistry, ModelRole};
 use crate::retrieve::{HitOrigin, Retriever, SearchMode};
 use crate::store::{Conversation, ConversationStore, ConversationSummary, StoreError};
@@ -54,6 +59,12 @@ pub enum AssistantError {
     /// Versions of an article.
     #[error(transparent)]
     Versions(#[from] VersionError),
+    /// Adding a model from a file.
+    #[error(transparent)]
+    ModelImport(#[from] ModelImportError),
+    /// The classification policy.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// Writing an export.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -89,6 +100,8 @@ impl AssistantError {
             Self::Llm(e) => e.message_fr(),
             Self::Audit(e) => e.message_fr(),
             Self::Versions(e) => e.message_fr(),
+            Self::ModelImport(e) => e.message_fr(),
+            Self::Policy(e) => e.message_fr(),
             Self::Io { path, source } => format!(
                 "Impossible d'écrire le fichier {} : {source}.",
                 path.display()
@@ -305,6 +318,24 @@ pub struct AskOutcome {
     pub answer: Answer,
 }
 
+/// The classification policy in effect, with the imported collections under each label.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyOverview {
+    /// Labels, markers, profiles, source and fingerprint.
+    pub policy: Policy,
+    /// Imported collections and their label.
+    pub collections: Vec<CollectionLabel>,
+}
+
+/// An imported collection and its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CollectionLabel {
+    /// Collection name.
+    pub name: String,
+    /// Its sensitivity label.
+    pub label: String,
+}
+
 /// An export written to disk.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExportOutcome {
@@ -488,6 +519,72 @@ impl Assistant {
             );
         }
         Ok(())
+    }
+
+    /// Adds a GGUF file to the models folder and its manifest (checked, copied under a
+    /// temporary name while hashed, compared with `expected_sha256` when given); `progress`
+    /// follows the copy. Journaled whether it succeeds or is refused.
+    pub fn import_model(
+        &self,
+        file: &Path,
+        name: &str,
+        expected_sha256: Option<&str>,
+        make_default: bool,
+        progress: &mut dyn FnMut(ModelImportProgress),
+    ) -> Result<ImportedModel, AssistantError> {
+        let request = ModelImportRequest {
+            file,
+            name,
+            expected_sha256,
+            tokenizer: None,
+            licence: "voir la fiche du modèle",
+            source: format!("fichier importé depuis l'application : {}", file.display()),
+            make_default,
+        };
+        let result = import_gguf(&self.engine.paths().models_dir, &request, &mut |p| {
+            progress(p);
+            true
+        });
+        match &result {
+            Ok(imported) => self.journal(
+                "model_imported",
+                serde_json::json!({
+                    "name": imported.name,
+                    "file": imported.path,
+                    "sha256": imported.sha256,
+                    "checksum_verified": imported.checksum_verified,
+                    "architecture": imported.architecture,
+                    "bytes": imported.bytes,
+                    "default": imported.default,
+                }),
+            ),
+            Err(e) => self.journal(
+                "model_import_refused",
+                serde_json::json!({ "file": file, "name": name, "reason": e.to_string() }),
+            ),
+        }
+        Ok(result?)
+    }
+
+    /// The classification policy in effect (journaled when it changed since last seen) and the
+    /// collections of each label.
+    pub fn policy_overview(&self) -> Result<PolicyOverview, AssistantError> {
+        let data_dir = &self.engine.paths().data_dir;
+        let policy = Policy::load(data_dir)?;
+        policy.journal_if_changed(data_dir, &mut *lock(&self.journal)?)?;
+        let store = CollectionStore::in_data_dir(data_dir);
+        let collections = store
+            .names()
+            .into_iter()
+            .filter_map(|name| {
+                let label = store.manifest(&name).ok()?.label;
+                Some(CollectionLabel { name, label })
+            })
+            .collect();
+        Ok(PolicyOverview {
+            policy,
+            collections,
+        })
     }
 
     /// Everything the page needs to draw its frame.

@@ -2,6 +2,8 @@ import { useEffect, useState } from "react";
 import { api, errorMessage } from "../api";
 import type { Settings, Status } from "../types";
 import { ErrorAlert } from "./ErrorAlert";
+import { ModelImportForm } from "./ModelImportForm";
+import { PolicySection } from "./PolicySection";
 import { frenchDate, indexLabel } from "./StatusBar";
 
 interface Props {
@@ -115,7 +117,9 @@ export function SettingsView({ status, onChanged, onShowNotice }: Props) {
         </button>
       </form>
 
-      <h2 className="fr-h5">Corpus et index</h2>
+      <ModelImportForm onImported={onChanged} />
+
+      <h2 className="fr-h5 fr-mt-4w">Corpus et index</h2>
       <table className="fr-table fr-table--sm">
         <thead>
           <tr>
@@ -153,6 +157,7 @@ export function SettingsView({ status, onChanged, onShowNotice }: Props) {
       >
         Reconstruire l'index
       </button>
+      <PolicySection />
       <h2 className="fr-h5 fr-mt-4w">Données</h2>
       <p className="fr-text--sm">
         Dossier des données (conversations, index, journal) : <code>{status.data_dir}</code>

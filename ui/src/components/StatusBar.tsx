@@ -12,6 +12,7 @@ export function StatusBar({ status }: { status: Status | null }) {
       <span>
         Modèle : <strong id="status-model">{model}</strong>
         {status.model_loading ? " (chargement…)" : loaded ? "" : " (chargé à la prochaine question)"}
+        {status.model_loading && <progress className="vg-progress-inline" aria-label="Chargement du modèle" />}
       </span>
       <span id="status-corpus">
         Corpus : {inForce.map((e) => `${e.short} au ${frenchDate(e.date)}`).join(" · ")}

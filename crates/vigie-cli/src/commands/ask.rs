@@ -28,6 +28,10 @@ pub struct Args {
     /// Sortie JSON : un seul objet à la fin.
     #[arg(long)]
     json: bool,
+    /// Profil de l'agent : les passages des documents importés qu'il peut interroger sont
+    /// indiqués sous la réponse (par défaut, le profil de la politique).
+    #[arg(long, env = "VIGIE_PROFILE", value_name = "PROFIL")]
+    profile: Option<String>,
 }
 
 /// Settings shared by `vigie ask` and `vigie eval --answers`.
@@ -118,6 +122,7 @@ pub fn open_answerer(
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let mut journal = AuditLog::open(&paths.data_dir)?;
+    let data_dir = paths.data_dir.clone();
     let (answerer, mut worker) = open_answerer(paths, args.settings.model.as_deref())?;
     let request = AnswerRequest {
         question: args.question.clone(),
@@ -174,11 +179,37 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         "answer",
         vigie_engine::assistant::answer_journal_entry(&answer, false),
     )?;
+    // The service's own documents are shown beside the answer, for the agent to open; the
+    // model's sources remain the articles of the codes.
+    let documents = super::document_search::search(
+        &data_dir,
+        &mut journal,
+        answerer.retriever(),
+        args.profile.as_deref(),
+        &[],
+        &args.question,
+        3,
+    )?;
+    if !documents.hits.is_empty() {
+        journal.append(
+            "documents_shown",
+            serde_json::json!({
+                "profile": documents.profile,
+                "documents": documents.hits.iter().map(|h| h.citation()).collect::<Vec<_>>(),
+            }),
+        )?;
+    }
     if json {
-        serde_json::to_writer_pretty(&mut out, &answer)?;
+        let mut object = serde_json::to_value(&answer)?;
+        object["profile"] = serde_json::json!(documents.profile);
+        object["documents"] = serde_json::json!(documents.hits);
+        serde_json::to_writer_pretty(&mut out, &object)?;
         writeln!(out)?;
     } else {
         print_answer(&mut out, &answer)?;
+        if !documents.hits.is_empty() {
+            super::document_search::print(&mut out, &documents)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,12 +5,17 @@ pub mod ask;
 pub mod audit;
 pub mod bench;
 pub mod bench_llm;
+pub mod collections;
 pub mod correspondence;
 pub mod diff;
+pub mod doctor;
+pub mod document_search;
 pub mod eval;
 pub mod generate;
+pub mod import;
 pub mod index;
 pub mod models;
+pub mod policy;
 pub mod pull;
 pub mod search;
 

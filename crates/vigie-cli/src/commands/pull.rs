@@ -9,7 +9,6 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use vigie_engine::Paths;
 
 /// Options of `vigie models pull`.
@@ -30,6 +29,9 @@ pub struct PullArgs {
     /// Dépôt d'origine dont prendre `tokenizer.json` (par ex. `mistralai/Ministral-8B-Instruct-2410`).
     #[arg(long)]
     pub tokenizer_repo: Option<String>,
+    /// Empreinte SHA-256 publiée avec le modèle : la copie doit y correspondre.
+    #[arg(long)]
+    pub sha256: Option<String>,
     /// Licence à inscrire au manifeste.
     #[arg(long, default_value = "voir la fiche du modèle")]
     pub licence: String,
@@ -49,6 +51,9 @@ pub struct AddArgs {
     /// `tokenizer.json` du modèle d'origine, s'il est fourni.
     #[arg(long)]
     pub tokenizer: Option<std::path::PathBuf>,
+    /// Empreinte SHA-256 publiée avec le modèle : la copie doit y correspondre.
+    #[arg(long)]
+    pub sha256: Option<String>,
     /// Licence à inscrire au manifeste.
     #[arg(long, default_value = "voir la fiche du modèle")]
     pub licence: String,
@@ -63,7 +68,7 @@ pub fn run(paths: &Paths, args: &PullArgs) -> anyhow::Result<ExitCode> {
     let fetched = fetch(args)?;
     let entry = NewEntry {
         name: &args.name,
-        file_name: &args.file,
+        sha256: args.sha256.as_deref(),
         source: format!(
             "Hugging Face {}@{}, {}",
             args.repo, args.revision, args.file
@@ -76,15 +81,9 @@ pub fn run(paths: &Paths, args: &PullArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `vigie models add`.
 pub fn run_add(paths: &Paths, args: &AddArgs) -> anyhow::Result<ExitCode> {
-    refuse_taken_name(paths, &args.name)?;
-    let file_name = args
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| anyhow::anyhow!("« {} » n'est pas un fichier", args.file.display()))?;
     let entry = NewEntry {
         name: &args.name,
-        file_name: &file_name,
+        sha256: args.sha256.as_deref(),
         source: format!("fichier importé {}", args.file.display()),
         licence: &args.licence,
         default: args.default,
@@ -105,7 +104,8 @@ fn refuse_taken_name(paths: &Paths, name: &str) -> anyhow::Result<()> {
 /// What the manifest will say of a new model.
 struct NewEntry<'a> {
     name: &'a str,
-    file_name: &'a str,
+    /// The SHA-256 published with the model, checked against the copy.
+    sha256: Option<&'a str>,
     source: String,
     licence: &'a str,
     default: bool,
@@ -119,6 +119,7 @@ struct Fetched {
 
 #[cfg(feature = "pull")]
 fn fetch(args: &PullArgs) -> anyhow::Result<Fetched> {
+    use anyhow::Context;
     use hf_hub::api::sync::ApiBuilder;
     use hf_hub::{Repo, RepoType};
 
@@ -153,76 +154,40 @@ fn fetch(_args: &PullArgs) -> anyhow::Result<Fetched> {
     )
 }
 
-/// Copies the files into the models folder, checks the GGUF and records it in the manifest.
+/// Copies the files into the models folder (checked, hashed) and records them in the manifest.
 fn install(
     paths: &Paths,
     args: &NewEntry<'_>,
     model: &Path,
     tokenizer: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let gguf = vigie_engine::llm::gguf::GgufFile::open(model)
-        .with_context(|| format!("checking {}", model.display()))?;
-    let architecture = format!("{:?}", gguf.architecture()).to_lowercase();
-    let file_name = Path::new(args.file_name)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| args.file_name.to_string());
-    let target = paths.models_dir.join(&file_name);
-    copy_atomically(model, &target)?;
-    if let Some(t) = tokenizer {
-        let stem = target
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        copy_atomically(t, &paths.models_dir.join(format!("{stem}.tokenizer.json")))?;
-    }
-    let sha256 = vigie_engine::integrity::sha256_file(&target)?;
-    let entry = format!(
-        "\n[[model]]\nname = {name:?}\nrole = \"generation\"\nfile = {file:?}\nsha256 = {sha256:?}\nformat = \"gguf\"\narchitecture = {architecture:?}\nsource = {source:?}\nlicence = {licence:?}\ndescription = {name:?}\n",
-        name = args.name,
-        file = file_name,
-        source = args.source,
-        licence = args.licence,
-    );
-    let manifest = paths.models_dir.join("manifest.toml");
-    let mut text = std::fs::read_to_string(&manifest)
-        .with_context(|| format!("reading {}", manifest.display()))?;
-    if args.default {
-        text = set_default_generation(&text, args.name);
-    }
-    text.push_str(&entry);
-    let tmp = manifest.with_extension("toml.tmp");
-    std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
-    // The new manifest must still parse before it replaces the old one.
-    vigie_engine::registry::ModelRegistry::parse_str(&text, &paths.models_dir)
-        .context("checking the new manifest")?;
-    std::fs::rename(&tmp, &manifest)?;
+    let request = vigie_engine::model_import::ModelImportRequest {
+        file: model,
+        name: args.name,
+        expected_sha256: args.sha256,
+        tokenizer,
+        licence: args.licence,
+        source: args.source.clone(),
+        make_default: args.default,
+    };
+    let bar = crate::progress::bytes_bar();
+    let imported = vigie_engine::model_import::import_gguf(&paths.models_dir, &request, &mut |p| {
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+        true
+    });
+    bar.finish_and_clear();
+    let imported = imported?;
     println!(
-        "Modèle « {} » installé : {} (SHA-256 {sha256}), inscrit au manifeste.",
-        args.name,
-        target.display()
+        "Modèle « {} » installé : {} (SHA-256 {}{}), inscrit au manifeste.",
+        imported.name,
+        imported.path.display(),
+        imported.sha256,
+        if imported.checksum_verified {
+            ", conforme à l'empreinte attendue"
+        } else {
+            ""
+        }
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn copy_atomically(from: &Path, to: &Path) -> anyhow::Result<()> {
-    let tmp = to.with_extension("part");
-    std::fs::copy(from, &tmp).with_context(|| format!("copying to {}", tmp.display()))?;
-    std::fs::rename(&tmp, to).with_context(|| format!("renaming to {}", to.display()))?;
-    Ok(())
-}
-
-fn set_default_generation(manifest: &str, name: &str) -> String {
-    manifest
-        .lines()
-        .map(|line| {
-            if line.trim_start().starts_with("generation =") {
-                format!("generation = {name:?}")
-            } else {
-                line.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
 }

@@ -40,6 +40,16 @@ pub struct Args {
     /// date citée dans la question (« en 2019 », « au 1er janvier 2020 ») est prise en compte.
     #[arg(long, value_name = "AAAA-MM-JJ")]
     date: Option<String>,
+    /// Profil de l'agent : seules les collections de documents des niveaux qu'il peut
+    /// interroger sont cherchées (par défaut, celui de la politique).
+    #[arg(long, env = "VIGIE_PROFILE", value_name = "PROFIL")]
+    profile: Option<String>,
+    /// Ne chercher que dans ces collections de documents (répétable).
+    #[arg(long = "collection", value_name = "NOM")]
+    collections: Vec<String>,
+    /// Nombre de passages de documents importés affichés.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    documents: usize,
 }
 
 /// Searches at `--date`, or at the date the question names, or in force.
@@ -102,6 +112,7 @@ pub fn json_hit(retriever: &Retriever, hit: &Hit) -> Option<JsonHit> {
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let mut journal = vigie_engine::audit::AuditLog::open(&paths.data_dir)?;
+    let data_dir = paths.data_dir.clone();
     let (_engine, retriever) = open_retriever(paths)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -139,6 +150,15 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("indiquez une question, ou --questions FICHIER");
     };
     let outcome = run_search(&retriever, question, &args)?;
+    let documents = super::document_search::search(
+        &data_dir,
+        &mut journal,
+        &retriever,
+        args.profile.as_deref(),
+        &args.collections,
+        question,
+        args.documents,
+    )?;
     journal.append(
         "search",
         serde_json::json!({
@@ -146,6 +166,8 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
             "mode": args.mode,
             "date": outcome.date,
             "hits": outcome.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            "profile": documents.profile,
+            "documents": documents.hits.iter().map(|h| h.citation()).collect::<Vec<_>>(),
         }),
     )?;
     let hits: Vec<JsonHit> = outcome
@@ -162,6 +184,8 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         if let Some(date) = &outcome.date {
             object["date"] = serde_json::json!(date);
         }
+        object["profile"] = serde_json::json!(documents.profile);
+        object["documents"] = serde_json::json!(documents.hits);
         writeln!(out, "{object}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -201,6 +225,7 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         }
         writeln!(out, "    {}", hit.excerpt)?;
     }
+    super::document_search::print(&mut out, &documents)?;
     writeln!(
         out,
         "\n({} résultats en {:.0} ms ; source : Légifrance (DILA), Licence Ouverte 2.0)",

@@ -58,7 +58,12 @@ fn marker_level(paragraph: &str) -> Option<u8> {
 
 /// Splits an article into chunks covering its whole text.
 pub fn chunk_article(article: &Article) -> Vec<Chunk> {
-    let text = article.text.as_str();
+    chunk_text(&article.id, &article.text)
+}
+
+/// Splits any text (an article, or a section of an imported document identified by `id`)
+/// into chunks covering it.
+pub fn chunk_text(id: &str, text: &str) -> Vec<Chunk> {
     let spans = if text.len() <= MAX_CHUNK_BYTES {
         vec![(0, text.len())]
     } else {
@@ -69,7 +74,7 @@ pub fn chunk_article(article: &Article) -> Vec<Chunk> {
         .filter(|(s, e)| text[*s..*e].trim().chars().next().is_some())
         .enumerate()
         .map(|(ordinal, (start, end))| Chunk {
-            article_id: article.id.clone(),
+            article_id: id.to_string(),
             ordinal,
             start,
             end,

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use article::{Article, Edition, credit_line, short_code_name};
-pub use chunk::{Chunk, MAX_CHUNK_BYTES, TARGET_CHUNK_BYTES, chunk_article};
+pub use chunk::{Chunk, MAX_CHUNK_BYTES, TARGET_CHUNK_BYTES, chunk_article, chunk_text};
 pub use error::CorpusError;
 pub use loader::is_iso_date;
 pub use reference::{ArticleMention, CodeHint, canonical_key, find_mentions};

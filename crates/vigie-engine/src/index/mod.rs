@@ -140,7 +140,6 @@ impl RetrievalIndex {
         embedder: &dyn Embedder,
         progress: &mut dyn FnMut(BuildProgress),
     ) -> Result<Self, IndexError> {
-        let started = Instant::now();
         let parent = dir.parent().unwrap_or(Path::new("."));
         let name = dir
             .file_name()
@@ -152,66 +151,12 @@ impl RetrievalIndex {
         })?;
         remove_leftovers(parent, &name);
         let staging = parent.join(format!("{name}.building-{}", std::process::id()));
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| IndexError::Io { path, source }
-        };
-        fs::create_dir_all(staging.join(LEXICAL_DIR)).map_err(io(&staging))?;
 
         let articles: Vec<&Article> = corpus.articles_in_force().collect();
-        let mut chunks = Vec::new();
-        let mut owners = Vec::new();
-        for article in &articles {
-            for chunk in chunk_article(article) {
-                owners.push(*article);
-                chunks.push(chunk);
-            }
-        }
-        progress(BuildProgress::Chunked {
-            chunks: chunks.len(),
-        });
-
-        let passages: Vec<String> = chunks
-            .iter()
-            .zip(&owners)
-            .map(|(c, a)| passage_text(a, c))
-            .collect();
-        let refs: Vec<&str> = passages.iter().map(String::as_str).collect();
-        let embed_started = Instant::now();
-        let vectors = embedder.embed(&refs, TextKind::Passage, &mut |done, total| {
-            progress(BuildProgress::Embedding { done, total })
-        })?;
-        let embed_seconds = embed_started.elapsed().as_secs_f64();
-
-        progress(BuildProgress::Graph);
-        let dimension = embedder.identity().dimension;
-        let vector_index = VectorIndex::build(
-            &vectors,
-            dimension,
-            HNSW_MAX_CONNECTIONS,
-            HNSW_EF_CONSTRUCTION,
-        )?;
-        vector_index.save(&staging)?;
-
-        progress(BuildProgress::FullText);
-        let lexical_texts: Vec<(String, String)> = chunks
-            .iter()
-            .zip(&owners)
-            .map(|(c, a)| (lexical_text(a, c), a.path.join(" ; ")))
-            .collect();
-        let documents: Vec<LexicalDocument<'_>> = lexical_texts
-            .iter()
-            .map(|(text, path)| LexicalDocument { text, path })
-            .collect();
-        LexicalIndex::build(&staging.join(LEXICAL_DIR), &documents)?;
-
-        progress(BuildProgress::Writing);
-        let chunks_json = serde_json::to_vec(&chunks)
-            .map_err(|e| IndexError::Damaged(format!("cannot serialise chunks: {e}")))?;
-        write_synced(&staging.join(CHUNKS_FILE), &chunks_json)?;
-        let files = checksum_tree(&staging)?;
-        let manifest = IndexManifest {
-            format: FORMAT_VERSION,
+        let mut source = SnapshotSource {
+            chunks: Vec::new(),
+            passages: Vec::new(),
+            lexical: Vec::new(),
             corpus_hash: corpus.hash_in_force(),
             editions: corpus
                 .editions_in_force()
@@ -221,19 +166,17 @@ impl RetrievalIndex {
                     hash: e.hash.clone(),
                 })
                 .collect(),
-            embedder_name: embedder.identity().name.clone(),
-            embedder_sha256: embedder.identity().sha256.clone(),
-            dimension,
-            parameters: current_parameters(),
-            vector_count: chunks.len(),
-            build_seconds: started.elapsed().as_secs_f64(),
-            embed_seconds,
-            files,
         };
-        let manifest_json = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| IndexError::Damaged(format!("cannot serialise manifest: {e}")))?;
-        // The manifest is written last: a directory without one is never opened.
-        write_synced(&staging.join("manifest.json"), &manifest_json)?;
+        for article in &articles {
+            for chunk in chunk_article(article) {
+                source.passages.push(passage_text(article, &chunk));
+                source
+                    .lexical
+                    .push((lexical_text(article, &chunk), article.path.join(" ; ")));
+                source.chunks.push(chunk);
+            }
+        }
+        let manifest = write_snapshot(&staging, source, embedder, progress)?;
         swap_in(&staging, dir)?;
         let expected = IndexExpectation {
             corpus_hash: manifest.corpus_hash.clone(),
@@ -269,7 +212,98 @@ impl RetrievalIndex {
     }
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+/// What a snapshot is built from: chunks, the text embedded for each and the text indexed
+/// for full-text search (with its heading path), and the identity of the source.
+///
+/// The law in force and each collection of imported documents are built by the same code
+/// from this, so both get the same manifest, checksums and verification at open.
+pub struct SnapshotSource {
+    /// Chunks, in index order.
+    pub chunks: Vec<Chunk>,
+    /// Text embedded for each chunk.
+    pub passages: Vec<String>,
+    /// Text indexed for each chunk, and its heading path.
+    pub lexical: Vec<(String, String)>,
+    /// Content hash of what the chunks come from.
+    pub corpus_hash: String,
+    /// Editions indexed (empty for documents).
+    pub editions: Vec<IndexedEdition>,
+}
+
+/// Builds a snapshot into `staging` (created, must not exist yet): vectors, graph, full-text
+/// index, chunk list, and the manifest written last. Returns the manifest.
+pub fn write_snapshot(
+    staging: &Path,
+    source: SnapshotSource,
+    embedder: &dyn Embedder,
+    progress: &mut dyn FnMut(BuildProgress),
+) -> Result<IndexManifest, IndexError> {
+    let started = Instant::now();
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| IndexError::Io { path, source }
+    };
+    fs::create_dir_all(staging.join(LEXICAL_DIR)).map_err(io(staging))?;
+    let SnapshotSource {
+        chunks,
+        passages,
+        lexical,
+        corpus_hash,
+        editions,
+    } = source;
+    progress(BuildProgress::Chunked {
+        chunks: chunks.len(),
+    });
+    let refs: Vec<&str> = passages.iter().map(String::as_str).collect();
+    let embed_started = Instant::now();
+    let vectors = embedder.embed(&refs, TextKind::Passage, &mut |done, total| {
+        progress(BuildProgress::Embedding { done, total })
+    })?;
+    let embed_seconds = embed_started.elapsed().as_secs_f64();
+
+    progress(BuildProgress::Graph);
+    let dimension = embedder.identity().dimension;
+    let vector_index = VectorIndex::build(
+        &vectors,
+        dimension,
+        HNSW_MAX_CONNECTIONS,
+        HNSW_EF_CONSTRUCTION,
+    )?;
+    vector_index.save(staging)?;
+
+    progress(BuildProgress::FullText);
+    let documents: Vec<LexicalDocument<'_>> = lexical
+        .iter()
+        .map(|(text, path)| LexicalDocument { text, path })
+        .collect();
+    LexicalIndex::build(&staging.join(LEXICAL_DIR), &documents)?;
+
+    progress(BuildProgress::Writing);
+    let chunks_json = serde_json::to_vec(&chunks)
+        .map_err(|e| IndexError::Damaged(format!("cannot serialise chunks: {e}")))?;
+    write_synced(&staging.join(CHUNKS_FILE), &chunks_json)?;
+    let files = checksum_tree(staging)?;
+    let manifest = IndexManifest {
+        format: FORMAT_VERSION,
+        corpus_hash,
+        editions,
+        embedder_name: embedder.identity().name.clone(),
+        embedder_sha256: embedder.identity().sha256.clone(),
+        dimension,
+        parameters: current_parameters(),
+        vector_count: chunks.len(),
+        build_seconds: started.elapsed().as_secs_f64(),
+        embed_seconds,
+        files,
+    };
+    let manifest_json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| IndexError::Damaged(format!("cannot serialise manifest: {e}")))?;
+    // The manifest is written last: a directory without one is never opened.
+    write_synced(&staging.join("manifest.json"), &manifest_json)?;
+    Ok(manifest)
+}
+
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
     use std::io::Write;
     let err = |source| IndexError::Io {
         path: path.to_path_buf(),
@@ -281,7 +315,7 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
 }
 
 /// Replaces `target` by `staging` with renames; the old snapshot is removed afterwards.
-fn swap_in(staging: &Path, target: &Path) -> Result<(), IndexError> {
+pub(crate) fn swap_in(staging: &Path, target: &Path) -> Result<(), IndexError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| IndexError::Io { path, source }
@@ -304,7 +338,7 @@ fn swap_in(staging: &Path, target: &Path) -> Result<(), IndexError> {
 }
 
 /// Removes staging and retired directories left by an interrupted build.
-fn remove_leftovers(parent: &Path, name: &str) {
+pub(crate) fn remove_leftovers(parent: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };

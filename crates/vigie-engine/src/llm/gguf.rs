@@ -82,17 +82,29 @@ impl GgufFile {
                 reason: e.to_string(),
             }
         })?;
-        let expected = content
-            .tensor_infos
-            .values()
-            .map(|info| {
-                let elems = info.shape.elem_count() as u64;
-                let block = info.ggml_dtype.block_size() as u64;
-                let bytes = elems / block.max(1) * info.ggml_dtype.type_size() as u64;
-                content.tensor_data_offset + info.offset + bytes
-            })
-            .max()
-            .unwrap_or(content.tensor_data_offset);
+        // Shapes and offsets come from the file: computed with checked arithmetic, so that a
+        // hostile header is refused instead of overflowing (found by fuzzing).
+        let tensor_end = |info: &candle_core::quantized::gguf_file::TensorInfo| -> Option<u64> {
+            let elems = info
+                .shape
+                .dims()
+                .iter()
+                .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))?;
+            let block = (info.ggml_dtype.block_size() as u64).max(1);
+            let bytes = (elems / block).checked_mul(info.ggml_dtype.type_size() as u64)?;
+            content
+                .tensor_data_offset
+                .checked_add(info.offset)?
+                .checked_add(bytes)
+        };
+        let mut expected = content.tensor_data_offset;
+        for info in content.tensor_infos.values() {
+            let end = tensor_end(info).ok_or_else(|| LlmError::InvalidGguf {
+                path: path.to_path_buf(),
+                reason: "tensor size or offset overflows".into(),
+            })?;
+            expected = expected.max(end);
+        }
         if expected > file_len {
             return Err(LlmError::Truncated {
                 path: path.to_path_buf(),

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod documents;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
