@@ -18,6 +18,7 @@ use crate::answer::{
     Answer, AnswerError, AnswerEvent, AnswerOptions, AnswerRequest, Answerer, ModelIdentity,
     screen::screen_question,
 };
+use crate::atomic_file::write_atomically;
 use crate::audit::{AuditError, AuditLog};
 use crate::collection::CollectionStore;
 use crate::corpus::{credit_line, short_code_name};
@@ -963,7 +964,16 @@ impl Assistant {
         let path = self
             .export_dir
             .join(file_name(&conversation.summary.title, id, format));
-        write_atomically(&path, text.as_bytes())?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| AssistantError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        write_atomically(&path, text.as_bytes()).map_err(|source| AssistantError::Io {
+            path: path.clone(),
+            source,
+        })?;
         self.journal(
             "export",
             serde_json::json!({ "conversation": id, "file": path.display().to_string() }),
@@ -989,21 +999,4 @@ pub fn answer_journal_entry(answer: &Answer, stopped: bool) -> serde_json::Value
         "model": answer.model,
         "corpus": answer.corpus.hash,
     })
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AssistantError> {
-    use std::io::Write;
-    let io = |source| AssistantError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io)?;
-    }
-    let tmp = path.with_extension("part");
-    let mut file = std::fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
 }

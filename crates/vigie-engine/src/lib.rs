@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod assistant;
+pub mod atomic_file;
 pub mod audit;
 pub mod collection;
 pub mod config;

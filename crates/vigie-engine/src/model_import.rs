@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::atomic_file::write_atomically;
 use crate::llm::gguf::GgufFile;
 use crate::registry::{ModelEntry, ModelRegistry, ModelRole, RegistryError};
 
@@ -330,19 +331,9 @@ fn append_to_manifest(
     text.push_str("\n[[model]]\n");
     text.push_str(&table);
     ModelRegistry::parse_str(&text, models_dir)?;
-    let tmp = path.with_extension("toml.tmp");
-    let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        fs::rename(&tmp, &path)
-    };
-    write().map_err(|source| {
-        remove_quietly(&tmp);
-        ModelImportError::Io {
-            path: path.clone(),
-            source,
-        }
+    write_atomically(&path, text.as_bytes()).map_err(|source| ModelImportError::Io {
+        path: path.clone(),
+        source,
     })
 }
 

@@ -1,8 +1,8 @@
 //! Stored tables: one JSON file per table in `<data_dir>/correspondence/`, written to a
 //! temporary file and renamed, so that a crash never leaves a half-written table.
 
+use crate::atomic_file::write_atomically;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::error::CorrespondenceError;
@@ -136,23 +136,10 @@ pub fn import_table(
     let dir = correspondence_dir(data_dir);
     fs::create_dir_all(&dir).map_err(io(&dir))?;
     let target = table_path(data_dir, &name);
-    let temporary = dir.join(format!(".{name}.json.tmp-{}", std::process::id()));
-    let written = (|| {
-        let mut f = fs::File::create(&temporary)?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-        fs::rename(&temporary, &target)
-    })();
-    if let Err(source) = written {
-        let _ = fs::remove_file(&temporary);
-        return Err(CorrespondenceError::Io {
-            path: target,
-            source,
-        });
-    }
-    if let Ok(d) = fs::File::open(&dir) {
-        let _ = d.sync_all();
-    }
+    write_atomically(&target, &json).map_err(|source| CorrespondenceError::Io {
+        path: target.clone(),
+        source,
+    })?;
     Ok(table)
 }
 
