@@ -27,6 +27,12 @@ if ! command -v tauri-driver >/dev/null 2>&1; then
   cargo install tauri-driver --locked --version '^2'
 fi
 
+# Vite needs Node.js 20 or newer; Debian 12's own package is Node 18.
+if ! command -v npm >/dev/null 2>&1 ||
+  ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)'; then
+  echo "ERREUR : l'interface se construit avec Node.js 20 ou plus récent et npm (Debian 12 fournit Node 18) : installez Node.js 20 (nodejs.org ou dépôt NodeSource), puis relancez." >&2
+  exit 1
+fi
 if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   echo "Installation des paquets npm de l'interface"
   (cd ui && npm ci --no-audit --no-fund)
