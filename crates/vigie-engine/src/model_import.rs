@@ -330,7 +330,17 @@ fn append_to_manifest(
     }
     text.push_str("\n[[model]]\n");
     text.push_str(&table);
-    ModelRegistry::parse_str(&text, models_dir)?;
+    let updated = ModelRegistry::parse_str(&text, models_dir)?;
+    let default_is_new = updated
+        .default_for(ModelRole::Generation)
+        .is_ok_and(|d| d.name == entry.name);
+    if make_default && !default_is_new {
+        return Err(RegistryError::Invalid {
+            path,
+            reason: "pas de ligne « generation = … » sous [defaults] à remplacer".into(),
+        }
+        .into());
+    }
     write_atomically(&path, text.as_bytes()).map_err(|source| ModelImportError::Io {
         path: path.clone(),
         source,
