@@ -178,16 +178,7 @@ fn paragraphs(xml: &[u8]) -> Result<Vec<Paragraph>, String> {
                 }
             }
             Event::GeneralRef(r) => {
-                let name = String::from_utf8_lossy(&r).to_string();
-                let c = match name.as_str() {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => r.resolve_char_ref().ok().flatten(),
-                };
-                if let Some(c) = c {
+                if let Some(c) = super::xml::entity_char(&r) {
                     current.text.push(c);
                 }
             }

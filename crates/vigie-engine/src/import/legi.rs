@@ -91,16 +91,7 @@ pub fn read(file_name: &str, bytes: &[u8]) -> Result<Vec<Section>, ImportError> 
                 push_text(&mut article, &stack, &text, tm_depth);
             }
             Event::GeneralRef(r) => {
-                let name = String::from_utf8_lossy(&r).to_string();
-                let c = match name.as_str() {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => r.resolve_char_ref().ok().flatten(),
-                };
-                if let Some(c) = c {
+                if let Some(c) = super::xml::entity_char(&r) {
                     push_text(&mut article, &stack, &c.to_string(), tm_depth);
                 }
             }

@@ -19,6 +19,7 @@ mod markdown;
 mod pdf;
 mod text;
 mod walk;
+mod xml;
 
 use std::path::Path;
 

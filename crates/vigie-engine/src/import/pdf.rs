@@ -18,11 +18,7 @@ pub fn read(
     bytes: &[u8],
     limits: &ImportLimits,
 ) -> Result<Vec<Section>, ImportError> {
-    let malformed = |reason: String| ImportError::Malformed {
-        file: file_name.to_string(),
-        format: DocumentFormat::Pdf,
-        reason,
-    };
+    let malformed = |reason: String| malformed(file_name, reason);
     if !bytes.starts_with(b"%PDF")
         && !bytes[..bytes.len().min(1024)]
             .windows(4)
@@ -37,16 +33,20 @@ pub fn read(
     }
 }
 
+fn malformed(file_name: &str, reason: String) -> ImportError {
+    ImportError::Malformed {
+        file: file_name.to_string(),
+        format: DocumentFormat::Pdf,
+        reason,
+    }
+}
+
 fn read_unguarded(
     file_name: &str,
     bytes: &[u8],
     limits: &ImportLimits,
 ) -> Result<Vec<Section>, ImportError> {
-    let malformed = |reason: String| ImportError::Malformed {
-        file: file_name.to_string(),
-        format: DocumentFormat::Pdf,
-        reason,
-    };
+    let malformed = |reason: String| malformed(file_name, reason);
     let document = Document::load_mem(bytes).map_err(|e| malformed(e.to_string()))?;
     if document.is_encrypted() {
         return Err(ImportError::Encrypted {
