@@ -27,12 +27,15 @@ out=$("$bin" --data-dir "$data" search --json -k 3 "Que prévoit l'article 414 ?
 echo "$out" | grep -q '"id":"CD-art-414"' || { echo "ERREUR : recherche hors ligne inattendue : $out" >&2; exit 1; }
 out=$("$bin" --data-dir "$data" ask --json --model smollm2 --max-tokens 16 --context-tokens 1200 "Que prévoit l'article 414 du code des douanes ?")
 echo "$out" | grep -q '"CD-art-414"' || { echo "ERREUR : réponse hors ligne inattendue : $out" >&2; exit 1; }
-# A service note imported into a collection, then found beside the articles.
+# A service note imported into a collection, then found beside the articles...
 notes=$(mktemp -d)
 printf 'Note de service : les scellés posés sur les conteneurs en transit sont vérifiés par la brigade de surveillance à chaque escale.\n' >"$notes/note-scelles.txt"
 "$bin" --data-dir "$data" import "$notes" --collection notes --label interne
 out=$("$bin" --data-dir "$data" search --json -k 3 "vérification des scellés des conteneurs en transit")
 echo "$out" | grep -q '"document":"note-scelles.txt"' || { echo "ERREUR : document importé introuvable hors ligne : $out" >&2; exit 1; }
+# ... and given to the model with the articles when a question concerns it.
+out=$("$bin" --data-dir "$data" ask --json --model smollm2 --max-tokens 16 --context-tokens 1200 "Qui vérifie les scellés des conteneurs en transit ?")
+echo "$out" | grep -q '"DOC:notes:' || { echo "ERREUR : document importé non fourni au modèle hors ligne : $out" >&2; exit 1; }
 rm -rf "$notes"
 "$bin" --data-dir "$data" audit verify
 echo "ok : index, recherche, réponse du modèle, import de documents et journal fonctionnent sans aucune interface réseau."

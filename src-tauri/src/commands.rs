@@ -9,8 +9,9 @@ use tauri::ipc::Channel;
 use vigie_engine::answer::{AnswerEvent, ModelIdentity};
 use vigie_engine::assistant::{
     ArticleView, AskOutcome, Assistant, AssistantError, AssistantSettings, AssistantStatus,
-    ExportOutcome, PolicyOverview, SearchResults,
+    DocumentView, ExportOutcome, PolicyOverview, SearchResults,
 };
+use vigie_engine::document_import::{DocumentImportProgress, DocumentImportReport};
 use vigie_engine::export::ExportFormat;
 use vigie_engine::llm::SinkControl;
 use vigie_engine::model_import::{ImportedModel, ModelImportProgress};
@@ -96,6 +97,12 @@ pub async fn article(state: State<'_, AppState>, id: String) -> CommandResult<Ar
     on_assistant(&state, move |a| a.article(&id)).await
 }
 
+/// A cited section of an imported document (if the profile may read its collection).
+#[tauri::command]
+pub async fn document(state: State<'_, AppState>, id: String) -> CommandResult<DocumentView> {
+    on_assistant(&state, move |a| a.document(&id)).await
+}
+
 /// An article in every edition, with what changed.
 #[tauri::command]
 pub async fn article_history(
@@ -159,6 +166,47 @@ pub async fn import_model(
                 }
             },
         )
+    })
+    .await
+}
+
+/// An import's report with its French summary, as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportedDocuments {
+    /// What was done.
+    #[serde(flatten)]
+    pub report: DocumentImportReport,
+    /// One sentence.
+    pub summary_fr: String,
+    /// One line per refused or unreadable document.
+    pub problems_fr: Vec<String>,
+}
+
+/// Imports the documents of a file or folder into a collection, under the classification
+/// policy, reporting each step to `on_progress`.
+#[tauri::command]
+pub async fn import_documents(
+    state: State<'_, AppState>,
+    path: String,
+    collection: String,
+    label: String,
+    on_progress: Channel<DocumentImportProgress>,
+) -> CommandResult<ImportedDocuments> {
+    on_assistant(&state, move |a| {
+        a.import_documents(
+            std::path::Path::new(path.trim()),
+            collection.trim(),
+            label.trim(),
+            &mut |p| {
+                // A page that went away no longer needs the progress; the import goes on.
+                let _ = on_progress.send(p);
+            },
+        )
+        .map(|report| ImportedDocuments {
+            summary_fr: report.summary_fr(),
+            problems_fr: report.problems_fr(),
+            report,
+        })
     })
     .await
 }

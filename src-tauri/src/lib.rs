@@ -31,6 +31,8 @@ pub fn with_commands<R: Runtime>(builder: tauri::Builder<R>, state: AppState) ->
             commands::search,
             commands::article,
             commands::article_history,
+            commands::document,
+            commands::import_documents,
             commands::load_model,
             commands::import_model,
             commands::policy,

@@ -10,6 +10,7 @@ import json
 import os
 import pathlib
 import sys
+import tempfile
 import time
 
 from selenium import webdriver
@@ -31,6 +32,7 @@ MODEL = os.environ.get("VIGIE_E2E_MODEL", "smollm2")
 SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 QUESTION = "Que prévoit l'article 414 du code des douanes ?"
 SECOND_QUESTION = "Quelles marchandises peuvent être placées en entrepôt sous douane ?"
+NOTE_QUESTION = "Qui vérifie les scellés des conteneurs en transit ?"
 
 SHOTS.mkdir(parents=True, exist_ok=True)
 steps = []
@@ -174,7 +176,43 @@ try:
     assert "Empreinte conforme" in done and SMOLLM2_SHA256 in done, done
     wait(driver, lambda d: any(o.get_attribute("value") == "petit" for o in find(d, "#settings-model option")), 10, "new model listed")
     shot(driver, "06b-model-imported")
+
+    step("settings: import the service's notes, a marked one refused")
+    notes = pathlib.Path(tempfile.mkdtemp(prefix="vigie-e2e-notes-"))
+    (notes / "note-scelles.txt").write_text(
+        "Note de service : les scellés posés sur les conteneurs en transit sont vérifiés par la "
+        "brigade de surveillance à chaque escale.\n",
+        encoding="utf-8",
+    )
+    (notes / "instruction-dr.txt").write_text(
+        "Instruction cynophile\n\nDIFFUSION RESTREINTE\n\nLes chiens sont affectés au port du Havre.\n",
+        encoding="utf-8",
+    )
+    one(driver, "#doc-import-path").send_keys(str(notes))
+    one(driver, "#doc-import-collection").send_keys("notes")
+    one(driver, "#doc-import-submit").click()
+    done = one(driver, "#doc-import-done", 180).text
+    assert "1 document(s) importé(s)" in done and "Refusé : instruction-dr.txt" in done, done
+    wait(driver, lambda d: "notes" in one(d, "#policy-labels").text, 10, "collection listed under its label")
+    shot(driver, "06c-documents-imported")
     one(driver, "[data-nav=chat]").click()
+
+    step("a question on the note: the note is given to the model and opens from its chip")
+    answers_before = len(find(driver, "[data-role=answer]"))
+    ask(driver, NOTE_QUESTION)
+    wait(
+        driver,
+        lambda d: not find(d, "#live-answer") and len(find(d, "[data-role=answer]")) > answers_before,
+        300,
+        "answer on the note finished",
+    )
+    note_chips = [c for c in find(driver, ".vg-source-chip") if "note-scelles.txt" in c.text]
+    assert note_chips, [c.text for c in find(driver, ".vg-source-chip")]
+    shot(driver, "06d-note-answer")
+    note_chips[-1].click()
+    wait(driver, lambda d: find(d, "#document-text") and "brigade de surveillance" in one(d, "#document-text").text, 20, "note opened")
+    assert "interne" in one(driver, "#document-panel").text.lower()
+    one(driver, "#document-close").click()
 
     step("stop a generation")
     ask(driver, SECOND_QUESTION)

@@ -7,6 +7,8 @@ import { ChatView } from "./components/ChatView";
 import { SearchView } from "./components/SearchView";
 import { SettingsView } from "./components/SettingsView";
 import { ArticlePanel } from "./components/ArticlePanel";
+import { DocumentPanel } from "./components/DocumentPanel";
+import { isDocumentId } from "./references";
 import { StatusBar } from "./components/StatusBar";
 import { ErrorAlert } from "./components/ErrorAlert";
 
@@ -115,7 +117,12 @@ export function App() {
           <SearchView status={status} onOpenArticle={setArticle} />
         </div>
         {view === "settings" && <SettingsView status={status} onChanged={refresh} onShowNotice={() => setNoticeOpen(true)} />}
-        {article && <ArticlePanel open={article} onClose={() => setArticle(null)} />}
+        {article &&
+          (isDocumentId(article.id) ? (
+            <DocumentPanel open={article} onClose={() => setArticle(null)} />
+          ) : (
+            <ArticlePanel open={article} onClose={() => setArticle(null)} />
+          ))}
       </main>
       <StatusBar status={status} />
       {noticeOpen && <AiNotice onAcknowledge={acknowledge} firstTime={!status?.settings.notice_acknowledged} />}

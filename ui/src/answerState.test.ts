@@ -82,4 +82,21 @@ describe("citation chips in the answer text", () => {
     const segs = segmentAnswer("Voir [art. 999].", []);
     expect(segs[1]).toMatchObject({ kind: "citation", citation: null });
   });
+
+  it("matches a document of the service by its label, however long its file name", () => {
+    const note: Citation = {
+      ...citation("x"),
+      id: "DOC:notes:ab12-0",
+      article: "note-de-service-2024-31-bureau-de-roissy-fret.pdf, page 2",
+      code: "Document importé",
+      label: "doc. note-de-service-2024-31-bureau-de-roissy-fret.pdf, page 2",
+      written_as: "(phrase recopiée de la source)",
+    };
+    const segs = segmentAnswer(
+      "Les colis sont retenus [doc. note-de-service-2024-31-bureau-de-roissy-fret.pdf, page 2].",
+      [note],
+    );
+    expect(segs.map((s) => s.kind)).toEqual(["text", "citation", "text"]);
+    expect(segs[1]).toMatchObject({ citation: { id: "DOC:notes:ab12-0" } });
+  });
 });

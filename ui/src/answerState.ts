@@ -73,16 +73,17 @@ export type Segment = { kind: "text"; text: string } | { kind: "citation"; text:
  */
 export function segmentAnswer(text: string, citations: Citation[]): Segment[] {
   const out: Segment[] = [];
-  const pattern = /\[([^\]\n]{1,40})\]/g;
+  const pattern = /\[([^\]\n]{1,160})\]/g;
   let last = 0;
   for (const match of text.matchAll(pattern)) {
     const start = match.index ?? 0;
     const inner = match[1];
     const citation =
       citations.find((c) => c.written_as === match[0]) ??
+      citations.find((c) => c.label !== undefined && normaliseRef(inner) === normaliseRef(c.label)) ??
       citations.find((c) => normaliseRef(inner) === normaliseRef(`art. ${c.article}`)) ??
       null;
-    if (!citation && !/^(art|source)/i.test(inner.trim())) continue;
+    if (!citation && !/^(art|source|doc)/i.test(inner.trim())) continue;
     if (start > last) out.push({ kind: "text", text: text.slice(last, start) });
     out.push({ kind: "citation", text: match[0], citation });
     last = start + match[0].length;

@@ -10,6 +10,9 @@ import type {
   CommandError,
   Conversation,
   ConversationSummary,
+  DocumentImportProgress,
+  DocumentImportReport,
+  DocumentView,
   ExportOutcome,
   ImportedModel,
   ModelImportProgress,
@@ -34,6 +37,15 @@ export const api = {
   search: (query: string, k = 10) => invoke<SearchResults>("search", { query, k }),
   article: (id: string) => invoke<ArticleView>("article", { id }),
   articleHistory: (id: string) => invoke<ArticleHistory>("article_history", { id }),
+  document: (id: string) => invoke<DocumentView>("document", { id }),
+  importDocuments: (
+    request: { path: string; collection: string; label: string },
+    onProgress: (p: DocumentImportProgress) => void,
+  ) => {
+    const channel = new Channel<DocumentImportProgress>();
+    channel.onmessage = onProgress;
+    return invoke<DocumentImportReport>("import_documents", { ...request, onProgress: channel });
+  },
   loadModel: () => invoke<{ name: string; sha256: string }>("load_model"),
   ask: (conversation: number | null, question: string, onEvent: (e: AnswerEvent) => void) => {
     const channel = new Channel<AnswerEvent>();

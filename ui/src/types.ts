@@ -27,6 +27,8 @@ export interface Citation {
   id: string;
   article: string;
   code: string;
+  /** How the final text cites it ("art. 414", "doc. note.pdf, page 3"); absent in old answers. */
+  label?: string;
   path: string[];
   edition: string;
   supporting_passage: string;
@@ -97,6 +99,7 @@ export interface Settings {
   temperature: number;
   sources: number;
   notice_acknowledged: boolean;
+  profile: string | null;
 }
 
 export interface ModelChoice {
@@ -239,4 +242,47 @@ export interface PolicyOverview {
     profiles: { name: string; description: string; labels: string[] }[];
   };
   collections: { name: string; label: string }[];
+}
+
+/** The code of an imported document's section carried as a source (see the engine). */
+export const DOCUMENT_CODE = "Document importé";
+
+/** A cited section of an imported document. */
+export interface DocumentView {
+  id: string;
+  collection: string;
+  label: string;
+  citation: string;
+  headings: string[];
+  text: string;
+  imported: string;
+}
+
+export type DocumentImportProgress =
+  | { stage: "reading"; done: number; total: number; file: string }
+  | { stage: "admitted"; documents: number; sections: number }
+  | { stage: "index"; step: "chunked"; chunks: number }
+  | { stage: "index"; step: "embedding"; done: number; total: number }
+  | { stage: "index"; step: "graph" | "full_text" | "writing" }
+  | { stage: "committing" };
+
+export interface DocumentImportReport {
+  collection: string;
+  label: string;
+  label_refused: unknown | null;
+  outcome: {
+    collection: string;
+    label: string;
+    imported: { file_name: string; sections: number; sha256: string }[];
+    replaced: string[];
+    refused: { file_name: string; sha256: string }[];
+    sections: number;
+    chunks: number;
+    seconds: number;
+  } | null;
+  unreadable: { file: string; reason: string }[];
+  skipped: { path: string; reason: string }[];
+  /** French summary and one line per refused or unreadable document. */
+  summary_fr: string;
+  problems_fr: string[];
 }

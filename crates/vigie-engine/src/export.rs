@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::answer::Answer;
+use crate::answer::citations::dated_reference;
 use crate::corpus::{Corpus, credit_line, short_code_name};
 use crate::store::{Conversation, Role};
 
@@ -190,10 +191,8 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
                         };
                         let _ = writeln!(
                             out,
-                            "- {mark} art. {} {} (édition du {}) — « {} »",
-                            c.article,
-                            short_code_name(&c.code),
-                            c.edition,
+                            "- {mark} {} — « {} »",
+                            dated_reference(&c.code, &c.article, &c.edition),
                             c.supporting_passage.trim()
                         );
                         if !c.now_at.is_empty() {
@@ -335,10 +334,8 @@ fn html(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> Stri
                         };
                         let _ = writeln!(
                             out,
-                            "<li>{mark} art. {} {} (édition du {}) — « {} »</li>",
-                            escape_html(&c.article),
-                            escape_html(short_code_name(&c.code)),
-                            escape_html(&c.edition),
+                            "<li>{mark} {} — « {} »</li>",
+                            escape_html(&dated_reference(&c.code, &c.article, &c.edition)),
                             escape_html(c.supporting_passage.trim())
                         );
                     }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod corpus;
 pub mod cpu;
 pub mod doctor;
+pub mod document_import;
 pub mod embed;
 pub mod engine;
 pub mod eval;

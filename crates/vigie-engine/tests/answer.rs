@@ -481,3 +481,148 @@ fn the_relevance_check_abstains_when_the_model_says_the_sources_miss_the_questio
         "no judgement for a looked-up article"
     );
 }
+
+/// The service's note, imported for real into a collection labelled `interne`.
+const NOTE: &str = "Note de service n° 2024-31 — bureau de Roissy fret\n\n\
+Les colis contenant des graines de pastèque fermentées sont retenus au bureau de Roissy \
+pendant quarante-huit heures avant tout contrôle vétérinaire.\n\n\
+Le chef de poste est informé de chaque retenue par courriel.";
+
+const NOTE_QUESTION: &str =
+    "Combien de temps les colis de graines de pastèque fermentées sont-ils retenus à Roissy ?";
+
+/// The collection `notes` (label `interne`) holding [`NOTE`], in a fresh data directory.
+fn notes_collection() -> (tempfile::TempDir, vigie_engine::collection::CollectionStore) {
+    use vigie_engine::collection::{CollectionStore, ImportRequest};
+    use vigie_engine::import::{DocumentFormat, ImportLimits, read_bytes};
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = CollectionStore::in_data_dir(tmp.path());
+    let name = "note-roissy.txt";
+    let format = DocumentFormat::from_file_name(name).unwrap_or_else(|| panic!("format"));
+    let document = read_bytes(name, format, NOTE.as_bytes(), &ImportLimits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let shared = common::shared_retriever();
+    let policy = vigie_engine::policy::Policy::shipped().unwrap_or_else(|e| panic!("{e}"));
+    store
+        .import(
+            &policy,
+            &ImportRequest {
+                collection: "notes".into(),
+                label: "interne".into(),
+            },
+            vec![document],
+            shared.1.embedder().as_ref(),
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    (tmp, store)
+}
+
+/// The sections of the collections `profile` may query, found as the CLI and the app do.
+fn document_sources(
+    store: &vigie_engine::collection::CollectionStore,
+    profile: &str,
+    question: &str,
+) -> Vec<vigie_engine::collection::DocumentSource> {
+    use vigie_engine::collection::{answer_sources, search_collections};
+    let shared = common::shared_retriever();
+    let embedder = shared.1.embedder();
+    let policy = vigie_engine::policy::Policy::shipped().unwrap_or_else(|e| panic!("{e}"));
+    let profile = policy
+        .profile(Some(profile))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (collections, _) = store
+        .open_for_profile(&policy, profile, &embedder.identity().sha256)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hits = search_collections(&collections, embedder.as_ref(), question, 3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    answer_sources(&collections, &hits, question, 2)
+}
+
+#[test]
+fn an_allowed_imported_document_is_given_to_the_real_model_and_its_citation_checked() {
+    let (_tmp, store) = notes_collection();
+    let documents = document_sources(&store, "agent", NOTE_QUESTION);
+    assert_eq!(documents.len(), 1, "{documents:?}");
+    let note_id = documents[0].article.id.clone();
+    assert_eq!(
+        documents[0].article.article,
+        "note-roissy.txt, texte intégral"
+    );
+
+    // The real model reads the note among the law's articles.
+    let answerer = answerer();
+    let mut request = short_request(NOTE_QUESTION);
+    request.documents = documents.clone();
+    let mut worker = smollm2();
+    let (result, events) = ask_collect(&answerer, &request, &mut worker);
+    let answer = result.unwrap_or_else(|e| panic!("{e}"));
+    let AnswerEvent::Sources { sources, .. } = &events[0] else {
+        panic!("first event is not the sources: {:?}", events[0]);
+    };
+    let given = sources
+        .iter()
+        .find(|s| s.id == note_id)
+        .unwrap_or_else(|| panic!("the note was not given: {sources:?}"));
+    assert_eq!(
+        given.number, 2,
+        "the note comes right after the best article"
+    );
+    assert_eq!(given.code, vigie_engine::collection::DOCUMENT_CODE);
+    assert!(answer.sources.contains(&note_id));
+    assert!(
+        answer
+            .citations
+            .iter()
+            .all(|c| answer.sources.contains(&c.id))
+    );
+
+    // What the model writes about it is checked like any citation: `[doc. 2]` becomes the file
+    // and section, a verbatim quotation is verified in the note, an invented one is not.
+    let mut scripted = ScriptedGenerator::new([
+        "Les colis sont retenus « pendant quarante-huit heures avant tout contrôle vétérinaire » \
+         [doc. 2]. ",
+        "Le chef de poste est prévenu « par téléphone » [note-roissy.txt].",
+    ]);
+    let (result, _) = ask_collect(&answerer, &request, &mut scripted);
+    let answer = result.unwrap_or_else(|e| panic!("{e}"));
+    let cited: Vec<&vigie_engine::answer::Citation> = answer
+        .citations
+        .iter()
+        .filter(|c| c.id == note_id)
+        .collect();
+    assert_eq!(cited.len(), 1, "{:?}", answer.citations);
+    let citation = cited[0];
+    assert_eq!(citation.label, "doc. note-roissy.txt, texte intégral");
+    assert_eq!(citation.quotes.len(), 2, "{:?}", citation.quotes);
+    assert!(citation.quotes[0].verbatim);
+    assert!(
+        !citation.quotes[1].verbatim,
+        "« par téléphone » is not in the note"
+    );
+    assert!(!citation.valid);
+    assert!(
+        answer
+            .answer
+            .contains("[doc. note-roissy.txt, texte intégral]"),
+        "{}",
+        answer.answer
+    );
+    assert!(!answer.answer.contains("[doc. 2]"), "{}", answer.answer);
+}
+
+#[test]
+fn a_profile_without_clearance_never_gives_the_collection_to_the_model() {
+    let (_tmp, store) = notes_collection();
+    // The `public` profile may not query `interne` collections.
+    assert!(document_sources(&store, "public", NOTE_QUESTION).is_empty());
+    // A question on another subject offers no section, even to a cleared profile.
+    assert!(
+        document_sources(
+            &store,
+            "agent",
+            "Quelle est la sanction de la contrebande d'armes ?"
+        )
+        .is_empty()
+    );
+}

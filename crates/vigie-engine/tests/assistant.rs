@@ -358,3 +358,99 @@ fn export_of_a_stored_conversation_quotes_articles_and_escapes_html() {
     assert!(html.contains("&lt;script&gt;"));
     assert!(!html.contains("<script>"));
 }
+
+#[test]
+fn documents_imported_from_the_app_answer_under_the_profile_and_open_from_the_citation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let assistant = open_assistant(dir.path());
+    let notes = dir.path().join("notes");
+    std::fs::create_dir(&notes).expect("notes folder");
+    std::fs::write(
+        notes.join("note-scelles.txt"),
+        "Note de service : les scellés posés sur les conteneurs en transit sont vérifiés par la \
+         brigade de surveillance à chaque escale.\n",
+    )
+    .expect("note");
+    std::fs::write(
+        notes.join("instruction-dr.txt"),
+        "Instruction cynophile\n\nDIFFUSION RESTREINTE\n\nLes chiens sont au port du Havre.\n",
+    )
+    .expect("marked note");
+
+    let mut stages = Vec::new();
+    let report = assistant
+        .import_documents(&notes, "notes", "interne", &mut |p| stages.push(p))
+        .expect("import runs");
+    assert!(!report.complete(), "the marked instruction is refused");
+    let outcome = report.outcome.as_ref().expect("outcome");
+    assert_eq!(outcome.imported.len(), 1, "{report:?}");
+    assert_eq!(outcome.refused.len(), 1);
+    assert!(report.summary_fr().contains("1 document(s) importé(s)"));
+    assert!(report.problems_fr()[0].starts_with("Refusé : instruction-dr.txt"));
+    assert!(stages.iter().any(|s| matches!(
+        s,
+        vigie_engine::document_import::DocumentImportProgress::Reading { total: 2, .. }
+    )));
+    // A label closed to the AI is refused before anything is read.
+    let refused = assistant
+        .import_documents(&notes, "secret", "interdit-ia", &mut |_| {})
+        .expect("refusal is a report");
+    assert!(refused.label_refused.is_some() && refused.outcome.is_none());
+
+    // The default profile (`agent`) may query `interne`: the note reaches the model.
+    let question = "Qui vérifie les scellés des conteneurs en transit ?";
+    let outcome = assistant
+        .ask(None, question, &mut |_| SinkControl::Continue)
+        .expect("answer");
+    let note_id = outcome
+        .answer
+        .sources
+        .iter()
+        .find(|id| id.starts_with("DOC:notes:"))
+        .unwrap_or_else(|| panic!("note not given: {:?}", outcome.answer.sources))
+        .clone();
+    let view = assistant.document(&note_id).expect("the cited note opens");
+    assert_eq!(view.citation, "note-scelles.txt, texte intégral");
+    assert_eq!(view.label, "interne");
+    assert!(view.text.contains("brigade de surveillance"));
+
+    // The `public` profile may not: neither in answers nor through a stored citation.
+    assistant
+        .set_settings(&AssistantSettings {
+            model: Some("smollm2".into()),
+            profile: Some("public".into()),
+            ..AssistantSettings::default()
+        })
+        .expect("profile saved");
+    let outcome = assistant
+        .ask(None, question, &mut |_| SinkControl::Continue)
+        .expect("answer");
+    assert!(
+        outcome
+            .answer
+            .sources
+            .iter()
+            .all(|id| !id.starts_with("DOC:")),
+        "{:?}",
+        outcome.answer.sources
+    );
+    assert!(matches!(
+        assistant.document(&note_id),
+        Err(AssistantError::NoSuchArticle(_))
+    ));
+    // An unknown profile is refused in French.
+    let err = assistant
+        .set_settings(&AssistantSettings {
+            profile: Some("inconnu".into()),
+            ..AssistantSettings::default()
+        })
+        .expect_err("unknown profile");
+    assert!(err.message_fr().contains("inconnu"), "{}", err.message_fr());
+
+    let journal = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("journal");
+    assert!(journal.contains("\"import\"") && journal.contains("\"import_refused\""));
+    assert!(
+        !journal.contains("chiens sont au port"),
+        "no document text in the journal"
+    );
+}

@@ -2,6 +2,7 @@ import type { Answer, Citation, RejectedCitation } from "../types";
 import { segmentAnswer } from "../answerState";
 import type { OpenArticle } from "../App";
 import { abstentionText } from "../abstention";
+import { inlineLabel, isDocumentId, sourceLabel } from "../references";
 
 interface Props {
   text: string;
@@ -30,7 +31,7 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
               {answer.closest.map((a) => (
                 <li key={a.id}>
                   <button className="fr-tag vg-closest-chip" onClick={() => onOpenArticle({ id: a.id })}>
-                    art. {a.article} {a.code === "Code des douanes" ? "CD" : "CIBS"}
+                    {sourceLabel(a.code, a.article)}
                   </button>
                 </li>
               ))}
@@ -52,10 +53,10 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
             <button
               key={i}
               className="fr-tag fr-tag--sm vg-citation-chip"
-              title="Ouvrir l'article cité"
+              title={isDocumentId(s.citation.id) ? "Ouvrir le document cité" : "Ouvrir l'article cité"}
               onClick={() => s.citation && open(s.citation)}
             >
-              art. {s.citation.article}
+              {inlineLabel(s.citation.code, s.citation.article)}
             </button>
           ) : (
             <span key={i}>{s.text}</span>
@@ -65,16 +66,16 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
       {stopped && <p className="fr-badge fr-badge--warning fr-mt-1w" id="stopped-badge">Génération interrompue</p>}
       {!streaming && citations.length > 0 && (
         <div className="fr-mt-2w vg-citations">
-          <p className="fr-text--sm fr-mb-1w">Citations vérifiées dans les articles :</p>
+          <p className="fr-text--sm fr-mb-1w">Citations vérifiées dans les sources :</p>
           <ul className="fr-tags-group">
             {citations.map((c) => (
               <li key={c.id + c.written_as}>
                 <button
                   className={`fr-tag vg-citation-chip${c.valid ? "" : " fr-tag--error"}`}
-                  title={c.valid ? "Passage vérifié : ouvrir l'article" : "Citation entre guillemets introuvable dans l'article"}
+                  title={c.valid ? "Passage vérifié : ouvrir la source" : "Citation entre guillemets introuvable dans la source"}
                   onClick={() => open(c)}
                 >
-                  {c.valid ? "✓" : "✗"} art. {c.article} {c.code === "Code des douanes" ? "CD" : "CIBS"}
+                  {c.valid ? "✓" : "✗"} {sourceLabel(c.code, c.article)}
                 </button>
               </li>
             ))}
@@ -88,16 +89,16 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
       )}
       {!streaming && answer && (answer.source_articles?.length ?? 0) > 0 && (
         <div className="fr-mt-1w vg-sources">
-          <p className="fr-text--sm fr-mb-1w">Articles fournis au modèle :</p>
+          <p className="fr-text--sm fr-mb-1w">Sources fournies au modèle :</p>
           <ul className="fr-tags-group">
             {(answer.source_articles ?? []).map((s) => (
               <li key={s.id}>
                 <button
                   className="fr-tag fr-tag--sm vg-source-chip"
-                  title={s.trimmed ? "Article fourni en partie : ouvrir l'article entier" : "Ouvrir l'article"}
+                  title={s.trimmed ? "Source fournie en partie : l'ouvrir en entier" : "Ouvrir la source"}
                   onClick={() => onOpenArticle({ id: s.id })}
                 >
-                  art. {s.article} {s.code === "Code des douanes" ? "CD" : "CIBS"}
+                  {sourceLabel(s.code, s.article)}
                   {s.trimmed ? " (extrait)" : ""}
                 </button>
               </li>

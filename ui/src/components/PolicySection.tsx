@@ -1,17 +1,15 @@
-import { useEffect, useState } from "react";
-import { api, errorMessage } from "../api";
 import type { PolicyOverview } from "../types";
 import { ErrorAlert } from "./ErrorAlert";
 
+interface Props {
+  overview: PolicyOverview | null;
+  error: string | null;
+  /** The profile chosen in the settings (none: the policy's default). */
+  profile: string | null;
+}
+
 /** The classification policy in effect: what the AI may process, and who may query what. */
-export function PolicySection() {
-  const [overview, setOverview] = useState<PolicyOverview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    api.policy().then(setOverview, (e) => setError(errorMessage(e)));
-  }, []);
-
+export function PolicySection({ overview, error, profile }: Props) {
   if (error) return <ErrorAlert title="Politique de classification illisible" message={error} />;
   if (!overview) return null;
   const { policy, collections } = overview;
@@ -24,7 +22,7 @@ export function PolicySection() {
         {policy.source.kind === "default"
           ? "Politique livrée avec Vigie (l'administrateur la remplace par policy.toml dans le dossier des données)."
           : `Politique de l'administrateur : ${policy.source.path}.`}{" "}
-        Profil en vigueur : <strong>{policy.default_profile}</strong>. Empreinte SHA-256 :{" "}
+        Profil en vigueur : <strong id="policy-profile">{profile ?? policy.default_profile}</strong>. Empreinte SHA-256 :{" "}
         <code>{policy.sha256.slice(0, 16)}…</code>
       </p>
       <table className="fr-table fr-table--sm" id="policy-labels">

@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api, errorMessage } from "../api";
-import type { Settings, Status } from "../types";
+import type { PolicyOverview, Settings, Status } from "../types";
+import { DocumentImportForm } from "./DocumentImportForm";
 import { ErrorAlert } from "./ErrorAlert";
 import { ModelImportForm } from "./ModelImportForm";
 import { PolicySection } from "./PolicySection";
@@ -17,10 +18,23 @@ export function SettingsView({ status, onChanged, onShowNotice }: Props) {
   const [draft, setDraft] = useState<Settings | null>(status?.settings ?? null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  const [policy, setPolicy] = useState<PolicyOverview | null>(null);
+  const [policyError, setPolicyError] = useState<string | null>(null);
 
   useEffect(() => {
     if (status && !draft) setDraft(status.settings);
   }, [status, draft]);
+
+  const loadPolicy = useCallback(() => {
+    api.policy().then(
+      (p) => {
+        setPolicy(p);
+        setPolicyError(null);
+      },
+      (e) => setPolicyError(errorMessage(e)),
+    );
+  }, []);
+  useEffect(loadPolicy, [loadPolicy]);
 
   if (!status || !draft) return <section className="vg-content">Chargement…</section>;
 
@@ -112,12 +126,39 @@ export function SettingsView({ status, onChanged, onShowNotice }: Props) {
             />
           </div>
         </fieldset>
+        {policy && (
+          <fieldset className="fr-fieldset">
+            <legend className="fr-fieldset__legend">Documents du service</legend>
+            <div className="fr-select-group fr-fieldset__element">
+              <label className="fr-label" htmlFor="settings-profile">
+                Profil de l'agent
+                <span className="fr-hint-text">
+                  Les questions ne cherchent que dans les collections que ce profil peut interroger.
+                </span>
+              </label>
+              <select
+                className="fr-select"
+                id="settings-profile"
+                value={draft.profile ?? ""}
+                onChange={(e) => setDraft({ ...draft, profile: e.target.value || null })}
+              >
+                <option value="">Par défaut ({policy.policy.default_profile})</option>
+                {policy.policy.profiles.map((p) => (
+                  <option key={p.name} value={p.name}>
+                    {p.name} — {p.description} (niveaux : {p.labels.join(", ")})
+                  </option>
+                ))}
+              </select>
+            </div>
+          </fieldset>
+        )}
         <button className="fr-btn" id="settings-save" type="submit">
           Enregistrer
         </button>
       </form>
 
       <ModelImportForm onImported={onChanged} />
+      {policy && <DocumentImportForm policy={policy} onImported={loadPolicy} />}
 
       <h2 className="fr-h5 fr-mt-4w">Corpus et index</h2>
       <table className="fr-table fr-table--sm">
@@ -157,7 +198,7 @@ export function SettingsView({ status, onChanged, onShowNotice }: Props) {
       >
         Reconstruire l'index
       </button>
-      <PolicySection />
+      <PolicySection overview={policy} error={policyError} profile={status.settings.profile} />
       <h2 className="fr-h5 fr-mt-4w">Données</h2>
       <p className="fr-text--sm">
         Dossier des données (conversations, index, journal) : <code>{status.data_dir}</code>

@@ -29,7 +29,8 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Profil de l'agent : les passages des documents importés qu'il peut interroger sont
-    /// indiqués sous la réponse (par défaut, le profil de la politique).
+    /// fournis au modèle avec les articles et indiqués sous la réponse (par défaut, le profil
+    /// de la politique).
     #[arg(long, env = "VIGIE_PROFILE", value_name = "PROFIL")]
     profile: Option<String>,
 }
@@ -124,10 +125,26 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let mut journal = AuditLog::open(&paths.data_dir)?;
     let data_dir = paths.data_dir.clone();
     let (answerer, mut worker) = open_answerer(paths, args.settings.model.as_deref())?;
+    // The service's own documents that the profile may query join the law as sources.
+    let documents = super::document_search::search(
+        &data_dir,
+        &mut journal,
+        answerer.retriever(),
+        args.profile.as_deref(),
+        &[],
+        &args.question,
+        DOCUMENT_HITS,
+    )?;
     let request = AnswerRequest {
         question: args.question.clone(),
         options: args.settings.options(),
         cancel: Default::default(),
+        documents: documents
+            .sources
+            .iter()
+            .take(DOCUMENT_SOURCES)
+            .cloned()
+            .collect(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -142,12 +159,7 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|s| {
                         let trimmed = if s.trimmed { " (extrait)" } else { "" };
-                        format!(
-                            "[{}] art. {} {}{trimmed}",
-                            s.number,
-                            s.article,
-                            short(&s.code)
-                        )
+                        format!("[{}] {}{trimmed}", s.number, reference(&s.code, &s.article))
                     })
                     .collect();
                 writeln!(out, "Sources : {}\n", refs.join(" ; "))
@@ -179,17 +191,7 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         "answer",
         vigie_engine::assistant::answer_journal_entry(&answer, false),
     )?;
-    // The service's own documents are shown beside the answer, for the agent to open; the
-    // model's sources remain the articles of the codes.
-    let documents = super::document_search::search(
-        &data_dir,
-        &mut journal,
-        answerer.retriever(),
-        args.profile.as_deref(),
-        &[],
-        &args.question,
-        3,
-    )?;
+    // The sections found are also listed beside the answer, for the agent to open.
     if !documents.hits.is_empty() {
         journal.append(
             "documents_shown",
@@ -214,8 +216,21 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn short(code: &str) -> &str {
-    vigie_engine::corpus::short_code_name(code)
+/// Sections of imported documents searched for a question.
+const DOCUMENT_HITS: usize = 3;
+/// Of those, the most given to the model.
+const DOCUMENT_SOURCES: usize = 2;
+
+/// `art. 414 CD`, or `doc. note.pdf, page 3` for an imported document.
+fn reference(code: &str, article: &str) -> String {
+    if code == vigie_engine::collection::DOCUMENT_CODE {
+        format!("doc. {article}")
+    } else {
+        format!(
+            "art. {article} {}",
+            vigie_engine::corpus::short_code_name(code)
+        )
+    }
 }
 
 fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
@@ -234,9 +249,8 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
             for a in &answer.closest {
                 writeln!(
                     out,
-                    "  • art. {} {} — {}",
-                    a.article,
-                    short(&a.code),
+                    "  • {} — {}",
+                    reference(&a.code, &a.article),
                     a.excerpt
                 )?;
             }
@@ -257,10 +271,8 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
             };
             writeln!(
                 out,
-                "  {mark} art. {} {} (édition du {}) — {}\n      « {} »",
-                c.article,
-                short(&c.code),
-                c.edition,
+                "  {mark} {} — {}\n      « {} »",
+                vigie_engine::answer::citations::dated_reference(&c.code, &c.article, &c.edition),
                 c.path.last().map(String::as_str).unwrap_or(""),
                 c.supporting_passage
             )?;

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use serde::Serialize;
 use vigie_engine::audit::AuditLog;
-use vigie_engine::collection::{CollectionStore, DocumentHit, search_collections};
+use vigie_engine::collection::{
+    CollectionStore, DocumentHit, DocumentSource, answer_sources, search_collections,
+};
 use vigie_engine::policy::{Policy, PolicyError};
 use vigie_engine::retrieve::Retriever;
 
@@ -21,6 +23,9 @@ pub struct DocumentResults {
     pub hidden: usize,
     /// Hits, best first.
     pub hits: Vec<DocumentHit>,
+    /// The hits worth giving the model, with their text.
+    #[serde(skip)]
+    pub sources: Vec<DocumentSource>,
 }
 
 /// Searches the collections the profile may query (or the named ones, refusing any it may
@@ -58,6 +63,7 @@ pub fn search(
         }
     };
     let hits = search_collections(&collections, retriever.embedder().as_ref(), question, k)?;
+    let sources = answer_sources(&collections, &hits, question, k);
     Ok(DocumentResults {
         profile: profile.name.clone(),
         searched: collections
@@ -66,6 +72,7 @@ pub fn search(
             .collect(),
         hidden,
         hits,
+        sources,
     })
 }
 

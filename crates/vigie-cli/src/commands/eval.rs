@@ -124,6 +124,7 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
             question: q.question.clone(),
             options: args.settings.options(),
             cancel: Default::default(),
+            documents: Vec::new(),
         };
         let answer = answerer
             .ask(&request, &mut worker, &mut |_| SinkControl::Continue)

@@ -10,10 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde::Serialize;
 use vigie_engine::audit::AuditLog;
-use vigie_engine::collection::{CollectionStore, ImportProgress, ImportRequest};
-use vigie_engine::import::{ImportLimits, find_documents, read_document};
+use vigie_engine::collection::ImportRequest;
+use vigie_engine::document_import::{DocumentImportProgress, import_documents};
 use vigie_engine::policy::Policy;
 use vigie_engine::{Engine, Paths};
 
@@ -35,12 +34,6 @@ pub struct Args {
     json: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct Unreadable {
-    file: String,
-    reason: String,
-}
-
 /// Runs the command.
 pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let policy = Policy::load(&paths.data_dir)?;
@@ -48,149 +41,57 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     policy.journal_if_changed(&paths.data_dir, &mut journal)?;
     vigie_engine::collection::check_name(&args.collection)?;
 
-    // A label the AI may not process refuses everything before a single file is read.
-    if let Err(refusal) = policy.admit(&args.label, &[]) {
-        journal.append(
-            "import_refused",
-            serde_json::json!({
-                "collection": args.collection,
-                "label": args.label,
-                "path": args.path.display().to_string(),
-                "refusal": refusal,
-            }),
-        )?;
-        eprintln!(
-            "Import refusé : {}. Rien n'a été lu ni enregistré.",
-            refusal.message_fr()
-        );
-        return Ok(ExitCode::from(2));
-    }
-
-    let limits = ImportLimits::default();
-    let found = find_documents(&args.path, &limits)?;
-    for skipped in &found.skipped {
-        eprintln!("Ignoré : {} — {}", skipped.path.display(), skipped.reason);
-    }
-    let total = found.files.len();
-    let terminal = std::io::stderr().is_terminal();
-    let mut documents = Vec::new();
-    let mut unreadable = Vec::new();
-    for (i, (path, name)) in found.files.iter().enumerate() {
-        if terminal || total <= 20 || (i + 1) % (total / 10).max(1) == 0 {
-            eprintln!("Lecture {}/{total} : {name}", i + 1);
-        }
-        match read_document(path, name, &limits) {
-            Ok(document) => documents.push(document),
-            Err(e) => {
-                log::warn!("cannot read {}: {e}", path.display());
-                eprintln!("Illisible : {}", e.message_fr());
-                unreadable.push(Unreadable {
-                    file: name.clone(),
-                    reason: e.message_fr(),
-                });
-            }
-        }
-    }
-    if !unreadable.is_empty() {
-        journal.append(
-            "import_unreadable",
-            serde_json::json!({ "collection": args.collection, "files": unreadable }),
-        )?;
-    }
-
     let engine = Engine::open(paths.clone()).context("opening the engine")?;
     let embedder = engine
         .load_embedder(None)
         .context("loading the embedding model")?;
-    let store = CollectionStore::in_data_dir(&paths.data_dir);
     let request = ImportRequest {
         collection: args.collection.clone(),
         label: args.label.clone(),
     };
+    let terminal = std::io::stderr().is_terminal();
     let mut index_progress = IndexProgress::new();
-    let outcome = store
-        .import(
-            &policy,
-            &request,
-            documents,
-            embedder.as_ref(),
-            &mut |p| match p {
-                ImportProgress::Admitted {
-                    documents,
-                    sections,
-                } => eprintln!(
-                    "Admis par la politique : {documents} document(s) ; la collection comptera \
-                     {sections} section(s)."
-                ),
-                ImportProgress::Index(step) => index_progress.update(step),
-                ImportProgress::Committing => eprintln!("Enregistrement de la collection…"),
-            },
-        )
-        .context("importing the documents")?;
+    let report = import_documents(
+        &paths.data_dir,
+        &mut journal,
+        &policy,
+        &args.path,
+        &request,
+        embedder.as_ref(),
+        &mut |p| match p {
+            DocumentImportProgress::Reading { done, total, file } => {
+                if terminal || total <= 20 || done % (total / 10).max(1) == 0 {
+                    eprintln!("Lecture {done}/{total} : {file}");
+                }
+            }
+            DocumentImportProgress::Admitted {
+                documents,
+                sections,
+            } => eprintln!(
+                "Admis par la politique : {documents} document(s) ; la collection comptera \
+                 {sections} section(s)."
+            ),
+            DocumentImportProgress::Index(step) => index_progress.update(step),
+            DocumentImportProgress::Committing => eprintln!("Enregistrement de la collection…"),
+        },
+    )
+    .context("importing the documents")?;
 
-    for refused in &outcome.refused {
-        journal.append(
-            "import_refused",
-            serde_json::json!({
-                "collection": outcome.collection,
-                "label": outcome.label,
-                "file": refused.file_name,
-                "sha256": refused.sha256,
-                "refusal": refused.refusal,
-            }),
-        )?;
-        eprintln!(
-            "Refusé : {} — {}. Rien de ce document n'a été enregistré.",
-            refused.file_name,
-            refused.refusal.message_fr()
-        );
+    for skipped in &report.skipped {
+        eprintln!("Ignoré : {} — {}", skipped.path.display(), skipped.reason);
     }
-    if !outcome.imported.is_empty() {
-        journal.append(
-            "import",
-            serde_json::json!({
-                "collection": outcome.collection,
-                "label": outcome.label,
-                "documents": outcome.imported,
-                "replaced": outcome.replaced,
-                "sections": outcome.sections,
-                "chunks": outcome.chunks,
-                "seconds": (outcome.seconds * 10.0).round() / 10.0,
-            }),
-        )?;
+    for problem in report.problems_fr() {
+        eprintln!("{problem}");
+    }
+    if report.label_refused.is_some() {
+        eprintln!("{}", report.summary_fr());
     }
     if args.json {
-        let object = serde_json::json!({
-            "outcome": outcome,
-            "unreadable": unreadable,
-            "skipped": found.skipped.iter().map(|s| serde_json::json!({
-                "path": s.path.display().to_string(), "reason": s.reason
-            })).collect::<Vec<_>>(),
-        });
-        println!("{object}");
-    } else if outcome.imported.is_empty() {
-        println!(
-            "Aucun document importé dans « {} » ; la collection est inchangée.",
-            outcome.collection
-        );
-    } else {
-        println!(
-            "Collection « {} » (niveau {}) : {} document(s) importé(s){}, {} sections, {} \
-             passages indexés en {:.1} s.",
-            outcome.collection,
-            outcome.label,
-            outcome.imported.len(),
-            if outcome.replaced.is_empty() {
-                String::new()
-            } else {
-                format!(" dont {} remplacé(s)", outcome.replaced.len())
-            },
-            outcome.sections,
-            outcome.chunks,
-            outcome.seconds
-        );
+        println!("{}", serde_json::to_string(&report)?);
+    } else if report.label_refused.is_none() {
+        println!("{}", report.summary_fr());
     }
-    if outcome.refused.is_empty() && unreadable.is_empty() {
+    if report.complete() {
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(2))

@@ -12,9 +12,14 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::copied::{attribute_copied_sentences, drop_copied_headers};
 use super::event::{Citation, QuoteCheck, RejectedCitation};
+use crate::collection::is_document;
 use crate::corpus::reference::{CodeHint, candidate_keys, canonical_key, find_mentions};
 use crate::corpus::{Article, CODE_CIBS, CODE_DOUANES, Corpus};
+
+/// How a citation added to a sentence copied from a source is marked (`written_as`).
+pub const COPIED_SENTENCE: &str = "(phrase recopiée de la source)";
 
 /// Longest supporting passage shown, in characters.
 const PASSAGE_CHARS: usize = 400;
@@ -59,7 +64,7 @@ fn quote_regex() -> &'static Regex {
 fn source_number_regex() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)^\s*(?:source|src|doc(?:ument)?)?\s*n?°?\s*(\d{1,2})\s*$")
+        Regex::new(r"(?i)^\s*(?:source|src|doc(?:ument)?)?\.?\s*n?°?\s*(\d{1,2})\s*$")
             .unwrap_or_else(|e| unreachable!("static regex: {e}"))
     })
 }
@@ -88,6 +93,14 @@ fn resolve_bracket(content: &str, sources: &[GivenSource<'_>]) -> Option<Vec<Tar
                 continue;
             }
             // `[414]` with fewer sources: an article number written bare.
+        }
+        // A document named by its file name (`[note.pdf]`, `[note.pdf, page 3]`).
+        if let Some(i) = sources
+            .iter()
+            .position(|s| is_document(s.article) && names_document(part, s.article))
+        {
+            targets.push(Target::Source(i));
+            continue;
         }
         let lower = part.to_lowercase();
         let reads_as_article = lower.contains("art")
@@ -120,6 +133,17 @@ fn resolve_bracket(content: &str, sources: &[GivenSource<'_>]) -> Option<Vec<Tar
     (!targets.is_empty()).then_some(targets)
 }
 
+/// Whether `part` is the file name of the document `article` comes from.
+fn names_document(part: &str, article: &Article) -> bool {
+    let file = article
+        .article
+        .split_once(", ")
+        .map_or(article.article.as_str(), |(file, _)| file);
+    let part = part.trim_start_matches("doc.").trim();
+    part.len() >= 3
+        && (part.eq_ignore_ascii_case(file) || part.eq_ignore_ascii_case(&article.article))
+}
+
 fn code_allows(hint: CodeHint, code: &str) -> bool {
     match hint {
         CodeHint::Douanes => code == CODE_DOUANES,
@@ -128,9 +152,24 @@ fn code_allows(hint: CodeHint, code: &str) -> bool {
     }
 }
 
-/// How an article is cited in the final text.
+/// A cited source as a reader finds it, with its date: `art. 414 CD (édition du
+/// 2025-07-13)`, or `doc. note.pdf, page 3 (importé le 2026-11-29)`.
+pub fn dated_reference(code: &str, article: &str, edition: &str) -> String {
+    if code == crate::collection::DOCUMENT_CODE {
+        format!("doc. {article} (importé le {edition})")
+    } else {
+        format!(
+            "art. {article} {} (édition du {edition})",
+            crate::corpus::short_code_name(code)
+        )
+    }
+}
+
+/// How an article is cited in the final text (a document: `doc. note.pdf, page 3`).
 pub fn citation_label(article: &Article) -> String {
-    if article.code == CODE_DOUANES {
+    if is_document(article) {
+        format!("doc. {}", article.article)
+    } else if article.code == CODE_DOUANES {
         format!("art. {}", article.article)
     } else {
         format!("art. {} {}", article.article, article.code_short())
@@ -143,6 +182,8 @@ pub fn check_citations(
     sources: &[GivenSource<'_>],
     corpus: &Corpus,
 ) -> CheckedAnswer {
+    let answer = drop_copied_headers(answer, sources);
+    let answer = answer.as_str();
     let mut citations: Vec<Citation> = Vec::new();
     let mut rejected: Vec<RejectedCitation> = Vec::new();
     let mut rewritten = String::with_capacity(answer.len());
@@ -183,7 +224,16 @@ pub fn check_citations(
         }
     }
     rewritten.push_str(&answer[last..]);
+    let (rewritten, copied) = attribute_copied_sentences(&rewritten, sources);
     let text = tidy_spaces(&rewritten);
+    for copy in copied {
+        let source = &sources[copy.source];
+        if !citations.iter().any(|c| c.id == source.article.id) {
+            let mut citation = new_citation(source, COPIED_SENTENCE);
+            citation.supporting_passage = clip(&copy.sentence, PASSAGE_CHARS);
+            citations.push(citation);
+        }
+    }
 
     check_quotes(answer, sources, &cited_at, &mut citations, &mut rejected);
     for citation in &mut citations {
@@ -206,6 +256,7 @@ fn new_citation(source: &GivenSource<'_>, written_as: &str) -> Citation {
         id: source.article.id.clone(),
         article: source.article.article.clone(),
         code: source.article.code.clone(),
+        label: citation_label(source.article),
         path: source.article.path.clone(),
         edition: source.article.edition.clone(),
         supporting_passage: String::new(),

@@ -82,8 +82,12 @@ pub struct Citation {
     pub id: String,
     /// Article number.
     pub article: String,
-    /// Code name.
+    /// Code name ([`crate::collection::DOCUMENT_CODE`] for an imported document).
     pub code: String,
+    /// How the final text cites it (`art. 414`, `art. L. 312-1 CIBS`,
+    /// `doc. note.pdf, page 3`).
+    #[serde(default)]
+    pub label: String,
     /// Heading path.
     pub path: Vec<String>,
     /// Edition date.

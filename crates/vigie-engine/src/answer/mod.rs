@@ -6,13 +6,16 @@
 //!    an instruction to the model);
 //! 2. [`scope`]: abstain without calling the model when the question names another text or a
 //!    subject the codes do not govern;
-//! 3. retrieval (exact lookup, then hybrid ranking) over the law in force;
+//! 3. retrieval (exact lookup, then hybrid ranking) over the law in force, joined by the
+//!    sections of the agents' own documents the caller found for the question (see
+//!    [`crate::collection::answer_sources`]);
 //! 4. [`budget`]: fit the sources into the model's context, trimming long articles to what
 //!    matched; sources that address the model are withheld;
 //! 5. optionally, the model's own judgement of whether the sources concern the question;
 //! 6. [`prompt`]: the French prompt with numbered sources; generation streamed to the sink;
 //! 7. [`citations`]: every citation resolved against the sources, quotations checked
-//!    verbatim, unsupported citations removed.
+//!    verbatim, unsupported citations removed; [`copied`]: copied source headers dropped,
+//!    sentences copied without a citation attributed to their source.
 //!
 //! Everything is reported as [`AnswerEvent`]s pushed to a sink (the CLI prints them, the
 //! desktop shell forwards them to the page, the tests collect them); a sink that answers
@@ -20,6 +23,7 @@
 
 pub mod budget;
 pub mod citations;
+pub mod copied;
 pub mod event;
 pub mod prompt;
 pub mod scope;
@@ -34,6 +38,7 @@ pub use event::{
 };
 pub use screen::{MAX_QUESTION_CHARS, QuestionIssue};
 
+use crate::collection::DocumentSource;
 use crate::corpus::Article;
 use crate::llm::{
     CancelToken, GenerationRequest, LlmError, SamplingParams, SinkControl, StopReason,
@@ -98,6 +103,9 @@ pub struct AnswerRequest {
     pub options: AnswerOptions,
     /// Set from any thread to stop the generation.
     pub cancel: CancelToken,
+    /// Sections of imported documents offered beside the law, best first: the caller found
+    /// them in the collections the agent's profile may query.
+    pub documents: Vec<DocumentSource>,
 }
 
 impl AnswerRequest {
@@ -107,6 +115,7 @@ impl AnswerRequest {
             question: question.into(),
             options: AnswerOptions::default(),
             cancel: CancelToken::default(),
+            documents: Vec::new(),
         }
     }
 }
@@ -230,7 +239,7 @@ impl Answerer {
         // Abstain on the question's own words, before retrieval costs anything but showing the
         // closest articles.
         let scope = scope::scope_abstention(question);
-        let prepared = self.prepare(question, options, generator)?;
+        let prepared = self.prepare(question, request, generator)?;
         if let Some(abstention) = scope {
             return Ok(self.abstain(question, abstention, &prepared, started, sink));
         }
@@ -242,7 +251,7 @@ impl Answerer {
             .sources
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| corpus.get(&s.id).map(|a| (i + 1, a, s)))
+            .filter_map(|(i, s)| self.source(request, &s.id).map(|a| (i + 1, a, s)))
             .collect();
 
         let named_by_number = prepared
@@ -399,13 +408,25 @@ impl Answerer {
         Ok(answer)
     }
 
+    /// A source by id: an article of the corpus or a section offered with the request.
+    fn source<'a>(&'a self, request: &'a AnswerRequest, id: &str) -> Option<&'a Article> {
+        self.retriever.corpus().get(id).or_else(|| {
+            request
+                .documents
+                .iter()
+                .find(|d| d.article.id == id)
+                .map(|d| &d.article)
+        })
+    }
+
     /// Retrieval and the context budget.
     fn prepare(
         &self,
         question: &str,
-        options: &AnswerOptions,
+        request: &AnswerRequest,
         generator: &mut dyn TextGenerator,
     ) -> Result<Prepared, AnswerError> {
+        let options = &request.options;
         let t = Instant::now();
         // A question that names a past date is answered from the edition in force then.
         let outcome = self
@@ -415,11 +436,13 @@ impl Answerer {
         let edition_note = edition_note(&outcome);
         let corpus = self.retriever.corpus();
         let mut withheld = Vec::new();
+        let law = outcome
+            .hits
+            .iter()
+            .filter_map(|hit| corpus.get(&hit.id).map(|a| (a, hit.best_range)));
+        let documents = request.documents.iter().map(|d| (&d.article, d.matched));
         let mut candidates = Vec::new();
-        for hit in &outcome.hits {
-            let Some(article) = corpus.get(&hit.id) else {
-                continue;
-            };
+        for (article, matched) in interleave(law, documents) {
             if let Some(phrase) = screen::find_injection(&article.text) {
                 withheld.push(WithheldSource {
                     id: article.id.clone(),
@@ -429,12 +452,9 @@ impl Answerer {
                 });
                 continue;
             }
-            candidates.push(Candidate {
-                article,
-                matched: hit.best_range,
-            });
+            candidates.push(Candidate { article, matched });
         }
-        let sources = self.fit(question, &candidates, options, generator, &edition_note)?;
+        let sources = self.fit(question, &candidates, request, generator, &edition_note)?;
         Ok(Prepared {
             hits: outcome.hits,
             edition_note,
@@ -451,10 +471,11 @@ impl Answerer {
         &self,
         question: &str,
         candidates: &[Candidate<'_>],
-        options: &AnswerOptions,
+        request: &AnswerRequest,
         generator: &mut dyn TextGenerator,
         edition_note: &str,
     ) -> Result<Vec<FittedSource>, AnswerError> {
+        let options = &request.options;
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
@@ -477,12 +498,11 @@ impl Answerer {
             if fitted.is_empty() {
                 break;
             }
-            let corpus = self.retriever.corpus();
             let prompt_sources: Vec<PromptSource<'_>> = fitted
                 .iter()
                 .enumerate()
                 .filter_map(|(i, s)| {
-                    corpus.get(&s.id).map(|article| PromptSource {
+                    self.source(request, &s.id).map(|article| PromptSource {
                         number: i + 1,
                         article,
                         text: &s.text,
@@ -597,6 +617,25 @@ impl Answerer {
             })
             .collect()
     }
+}
+
+/// The law's articles with the documents' sections slotted in after the best article, then
+/// one after every further article: the agent's own instructions reach the prompt even when
+/// the budget only holds a few sources, without pushing the law out of it.
+fn interleave<'a>(
+    law: impl Iterator<Item = (&'a Article, Option<(usize, usize)>)>,
+    documents: impl Iterator<Item = (&'a Article, Option<(usize, usize)>)>,
+) -> Vec<(&'a Article, Option<(usize, usize)>)> {
+    let mut documents = documents.peekable();
+    let mut out = Vec::new();
+    for article in law {
+        out.push(article);
+        if let Some(document) = documents.next() {
+            out.push(document);
+        }
+    }
+    out.extend(documents);
+    out
 }
 
 /// Which editions a search drew from, in French: the law in force, or the edition of the date

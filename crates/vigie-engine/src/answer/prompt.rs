@@ -6,6 +6,7 @@
 //! [`super::screen::neutralise`]) so that neither a document nor a question can open a new turn.
 
 use super::screen::neutralise;
+use crate::collection::is_document;
 use crate::corpus::Article;
 use crate::llm::ChatMessage;
 
@@ -49,9 +50,35 @@ pub struct PromptSource<'a> {
     pub trimmed: bool,
 }
 
+/// The label a source is cited by in the prompt: `art. 414` for the law, `doc. 2` for a
+/// section of an imported document (its file name may hold anything, its number cannot).
+pub fn prompt_label(source: &PromptSource<'_>) -> String {
+    if is_document(source.article) {
+        format!("doc. {}", source.number)
+    } else {
+        super::citations::citation_label(source.article)
+    }
+}
+
 /// The header line of a source: number, reference, edition, heading path.
 pub fn source_header(source: &PromptSource<'_>) -> String {
     let a = source.article;
+    if is_document(a) {
+        let mut header = format!(
+            "[{}] Document du service « {} », importé le {}",
+            prompt_label(source),
+            a.article,
+            a.edition
+        );
+        for part in &a.path {
+            header.push_str(" — ");
+            header.push_str(part);
+        }
+        if source.trimmed {
+            header.push_str(" — extrait");
+        }
+        return header;
+    }
     let mut header = format!(
         "[{}] {}, édition du {}",
         super::citations::citation_label(a),
@@ -83,12 +110,21 @@ pub fn user_message(question: &str, sources: &[PromptSource<'_>], edition_note: 
         text.push_str(edition_note);
         text.push('\n');
     }
+    let document = sources.iter().find(|s| is_document(s.article));
+    if let Some(document) = document {
+        text.push_str(&format!(
+            "Les sources [doc. N] sont des documents internes du service : cite-les de la même \
+             façon, comme [{}].\n",
+            prompt_label(document)
+        ));
+    }
     text.push_str("\nQuestion de l'agent : ");
     text.push_str(&neutralise(question));
     text.push_str("\n\nRéponds en citant les articles entre crochets, comme [art. ");
     text.push_str(
         sources
-            .first()
+            .iter()
+            .find(|s| !is_document(s.article))
             .map(|s| s.article.article.as_str())
             .unwrap_or("414"),
     );

@@ -16,6 +16,7 @@
 //! profile's clearance ([`CollectionStore::open_for_profile`]).
 
 mod search;
+mod source;
 
 use std::collections::HashMap;
 use std::fs;
@@ -26,6 +27,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use search::{DocumentHit, search_collections};
+pub use source::{
+    DOCUMENT_CODE, DocumentSource, answer_sources, document_article, document_source_id,
+    is_document, parse_document_source_id,
+};
 
 use crate::audit::rfc3339_now;
 use crate::corpus::chunk_text;

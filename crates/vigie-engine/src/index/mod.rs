@@ -50,7 +50,8 @@ pub fn current_parameters() -> IndexParameters {
 }
 
 /// Progress of a build, reported to the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
 pub enum BuildProgress {
     /// Articles cut into chunks.
     Chunked {

@@ -9,6 +9,8 @@
 //! second question gets a clear "busy" error rather than queueing behind a long generation.
 //! Progress of the long steps (index, model) is kept here as plain data the page polls.
 
+mod documents;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -20,8 +22,9 @@ use crate::answer::{
 };
 use crate::atomic_file::write_atomically;
 use crate::audit::{AuditError, AuditLog};
-use crate::collection::CollectionStore;
+use crate::collection::{CollectionError, CollectionStore};
 use crate::corpus::{credit_line, short_code_name};
+use crate::document_import::DocumentImportError;
 use crate::export::{ExportFormat, file_name, render};
 use crate::index::BuildProgress;
 use crate::llm::{
@@ -37,6 +40,7 @@ use crate::retrieve::{HitOrigin, Retriever, SearchMode};
 use crate::store::{Conversation, ConversationStore, ConversationSummary, StoreError};
 use crate::versions::{ArticleHistory, VersionError, article_history};
 use crate::{Engine, EngineError, IndexAction, Paths};
+pub use documents::DocumentView;
 
 /// Any failure the app shows the agent.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +70,12 @@ pub enum AssistantError {
     /// The classification policy.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The collections of imported documents.
+    #[error(transparent)]
+    Collection(#[from] CollectionError),
+    /// Importing documents.
+    #[error(transparent)]
+    DocumentImport(#[from] DocumentImportError),
     /// Writing an export.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -103,6 +113,8 @@ impl AssistantError {
             Self::Versions(e) => e.message_fr(),
             Self::ModelImport(e) => e.message_fr(),
             Self::Policy(e) => e.message_fr(),
+            Self::Collection(e) => e.message_fr(),
+            Self::DocumentImport(e) => e.message_fr(),
             Self::Io { path, source } => format!(
                 "Impossible d'écrire le fichier {} : {source}.",
                 path.display()
@@ -161,6 +173,9 @@ pub struct AssistantSettings {
     pub sources: usize,
     /// Whether the agent acknowledged the AI notice.
     pub notice_acknowledged: bool,
+    /// Profile of the classification policy (which collections of imported documents a
+    /// question searches); none: the policy's default profile.
+    pub profile: Option<String>,
 }
 
 impl Default for AssistantSettings {
@@ -170,6 +185,7 @@ impl Default for AssistantSettings {
             temperature: 0.0,
             sources: 5,
             notice_acknowledged: false,
+            profile: None,
         }
     }
 }
@@ -508,15 +524,18 @@ impl Assistant {
                 .into());
             }
         }
+        if let Some(profile) = &settings.profile {
+            Policy::load(&self.engine.paths().data_dir)?.profile(Some(profile))?;
+        }
         let before = self.settings()?;
         lock(&self.store)?.set_setting(
             SETTINGS_KEY,
             &serde_json::to_value(settings).unwrap_or_default(),
         )?;
-        if before.model != settings.model {
+        if before.model != settings.model || before.profile != settings.profile {
             self.journal(
                 "settings_changed",
-                serde_json::json!({ "model": settings.model }),
+                serde_json::json!({ "model": settings.model, "profile": settings.profile }),
             );
         }
         Ok(())
@@ -879,6 +898,7 @@ impl Assistant {
             summary
         };
 
+        let documents = self.document_sources(&retriever, question);
         let cancel = CancelToken::default();
         *lock(&self.current_cancel)? = Some(cancel.clone());
         let request = AnswerRequest {
@@ -892,6 +912,7 @@ impl Assistant {
                 ..AnswerOptions::default()
             },
             cancel: cancel.clone(),
+            documents,
         };
         let answerer = Answerer::new(retriever, identity);
         let mut forward = |event: AnswerEvent| sink(event);
