@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use vigie_engine::Paths;
+use vigie_engine::answer::citations::{dated_reference, source_reference};
 use vigie_engine::answer::{
     Answer, AnswerEvent, AnswerOptions, AnswerRequest, Answerer, ModelIdentity,
 };
@@ -159,7 +160,11 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|s| {
                         let trimmed = if s.trimmed { " (extrait)" } else { "" };
-                        format!("[{}] {}{trimmed}", s.number, reference(&s.code, &s.article))
+                        format!(
+                            "[{}] {}{trimmed}",
+                            s.number,
+                            source_reference(&s.code, &s.article)
+                        )
                     })
                     .collect();
                 writeln!(out, "Sources : {}\n", refs.join(" ; "))
@@ -221,18 +226,6 @@ const DOCUMENT_HITS: usize = 3;
 /// Of those, the most given to the model.
 const DOCUMENT_SOURCES: usize = 2;
 
-/// `art. 414 CD`, or `doc. note.pdf, page 3` for an imported document.
-fn reference(code: &str, article: &str) -> String {
-    if code == vigie_engine::collection::DOCUMENT_CODE {
-        format!("doc. {article}")
-    } else {
-        format!(
-            "art. {article} {}",
-            vigie_engine::corpus::short_code_name(code)
-        )
-    }
-}
-
 fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
     if answer.abstained {
         if answer.timings.first_token_ms.is_some() {
@@ -250,7 +243,7 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
                 writeln!(
                     out,
                     "  • {} — {}",
-                    reference(&a.code, &a.article),
+                    source_reference(&a.code, &a.article),
                     a.excerpt
                 )?;
             }
@@ -272,7 +265,7 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
             writeln!(
                 out,
                 "  {mark} {} — {}\n      « {} »",
-                vigie_engine::answer::citations::dated_reference(&c.code, &c.article, &c.edition),
+                dated_reference(&c.code, &c.article, &c.edition),
                 c.path.last().map(String::as_str).unwrap_or(""),
                 c.supporting_passage
             )?;

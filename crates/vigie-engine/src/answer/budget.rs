@@ -118,18 +118,10 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 mod tests {
     use super::*;
 
+    use crate::corpus::article::test_article;
+
     fn article(id: &str, text: &str) -> Article {
-        Article {
-            id: id.into(),
-            code: "Code des douanes".into(),
-            article: id.trim_start_matches("CD-art-").into(),
-            path: vec![],
-            text: text.into(),
-            status: "VIGUEUR".into(),
-            edition: "2025-07-13".into(),
-            date: None,
-            source: "test".into(),
-        }
+        test_article(id.trim_start_matches("CD-art-"), text)
     }
 
     #[test]

@@ -155,13 +155,20 @@ fn code_allows(hint: CodeHint, code: &str) -> bool {
 /// A cited source as a reader finds it, with its date: `art. 414 CD (édition du
 /// 2025-07-13)`, or `doc. note.pdf, page 3 (importé le 2026-11-29)`.
 pub fn dated_reference(code: &str, article: &str, edition: &str) -> String {
-    if code == crate::collection::DOCUMENT_CODE {
-        format!("doc. {article} (importé le {edition})")
+    let date = if code == crate::collection::DOCUMENT_CODE {
+        "importé le"
     } else {
-        format!(
-            "art. {article} {} (édition du {edition})",
-            crate::corpus::short_code_name(code)
-        )
+        "édition du"
+    };
+    format!("{} ({date} {edition})", source_reference(code, article))
+}
+
+/// A source as a reader finds it: `art. 414 CD`, `art. L. 312-1 CIBS`, `doc. note.pdf, page 3`.
+pub fn source_reference(code: &str, article: &str) -> String {
+    if code == crate::collection::DOCUMENT_CODE {
+        format!("doc. {article}")
+    } else {
+        format!("art. {article} {}", crate::corpus::short_code_name(code))
     }
 }
 

@@ -152,21 +152,7 @@ fn sentences(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::Article;
-
-    fn article(id: &str, number: &str, text: &str) -> Article {
-        Article {
-            id: id.into(),
-            code: "Code des douanes".into(),
-            article: number.into(),
-            path: Vec::new(),
-            text: text.into(),
-            status: "en vigueur".into(),
-            edition: "2025-07-13".into(),
-            date: None,
-            source: "test".into(),
-        }
-    }
+    use crate::corpus::article::test_article;
 
     #[test]
     fn sentences_end_at_final_punctuation_not_after_abbreviations() {
@@ -179,11 +165,7 @@ mod tests {
 
     #[test]
     fn copied_headers_are_dropped_or_cut_to_their_label() {
-        let mut a = article(
-            "CD-art-185",
-            "185",
-            "Les colis sont ouverts en présence du propriétaire.",
-        );
+        let mut a = test_article("185", "Les colis sont ouverts en présence du propriétaire.");
         a.path = vec!["Chapitre Ier : Dépôt".into()];
         let sources = [GivenSource {
             number: 1,
@@ -210,9 +192,8 @@ mod tests {
 
     #[test]
     fn a_sentence_copied_without_citation_is_attributed_to_its_source() {
-        let a = article("CD-art-1", "1", "Première règle sans rapport.");
-        let b = article(
-            "CD-art-2",
+        let a = test_article("1", "Première règle sans rapport.");
+        let b = test_article(
             "2",
             "Les colis contenant des graines sont retenus au bureau pendant deux jours. Autre phrase.",
         );

@@ -14,8 +14,8 @@
 //! 5. optionally, the model's own judgement of whether the sources concern the question;
 //! 6. [`prompt`]: the French prompt with numbered sources; generation streamed to the sink;
 //! 7. [`citations`]: every citation resolved against the sources, quotations checked
-//!    verbatim, unsupported citations removed; [`copied`]: copied source headers dropped,
-//!    sentences copied without a citation attributed to their source.
+//!    verbatim, unsupported citations removed; [`copied`]: source headers the model repeated
+//!    cut to their label, sentences copied without a citation attributed to their source.
 //!
 //! Everything is reported as [`AnswerEvent`]s pushed to a sink (the CLI prints them, the
 //! desktop shell forwards them to the page, the tests collect them); a sink that answers
@@ -624,9 +624,8 @@ impl Answerer {
 /// the budget only holds a few sources, without pushing the law out of it.
 fn interleave<'a>(
     law: impl Iterator<Item = (&'a Article, Option<(usize, usize)>)>,
-    documents: impl Iterator<Item = (&'a Article, Option<(usize, usize)>)>,
+    mut documents: impl Iterator<Item = (&'a Article, Option<(usize, usize)>)>,
 ) -> Vec<(&'a Article, Option<(usize, usize)>)> {
-    let mut documents = documents.peekable();
     let mut out = Vec::new();
     for article in law {
         out.push(article);

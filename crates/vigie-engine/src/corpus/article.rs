@@ -40,6 +40,22 @@ impl Article {
     }
 }
 
+/// An article of the Code des douanes in force, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_article(number: &str, text: &str) -> Article {
+    Article {
+        id: format!("CD-art-{number}"),
+        code: "Code des douanes".into(),
+        article: number.into(),
+        path: Vec::new(),
+        text: text.into(),
+        status: "en vigueur".into(),
+        edition: "2025-07-13".into(),
+        date: None,
+        source: "test".into(),
+    }
+}
+
 /// Short display name of a code.
 pub fn short_code_name(code: &str) -> &str {
     match code {

@@ -193,17 +193,7 @@ mod tests {
     use super::*;
 
     fn article(text: &str) -> Article {
-        Article {
-            id: "T-art-1".into(),
-            code: "Code des douanes".into(),
-            article: "1".into(),
-            path: vec![],
-            text: text.into(),
-            status: "en vigueur".into(),
-            edition: "2025-07-13".into(),
-            date: None,
-            source: "test".into(),
-        }
+        crate::corpus::article::test_article("1", text)
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! that they can be shown and compared, but never retrieved as law in force. The corpus version
 //! is a content hash, recorded with every index built from it.
 
-mod article;
+pub(crate) mod article;
 mod chunk;
 mod error;
 mod loader;
