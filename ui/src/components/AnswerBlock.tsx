@@ -84,7 +84,7 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
       )}
       {!streaming && answer && citations.length === 0 && (
         <p className="fr-text--sm fr-mt-1w">
-          Cette réponse ne cite aucun article : vérifiez-la dans les articles fournis au modèle, ci-dessous.
+          Cette réponse ne cite aucune source : vérifiez-la dans les sources fournies au modèle, ci-dessous.
         </p>
       )}
       {!streaming && answer && (answer.source_articles?.length ?? 0) > 0 && (

@@ -253,7 +253,7 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
         if answer.citations.is_empty() {
             writeln!(
                 out,
-                "  (aucune : la réponse ne cite aucun article, vérifiez-la avec les sources)"
+                "  (aucune : la réponse ne cite aucune source, vérifiez-la avec les sources fournies)"
             )?;
         }
         for c in &answer.citations {
