@@ -49,6 +49,18 @@ fn vigie(data: &Path, corpus: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run vigie: {e}"))
 }
 
+/// The arguments of `vigie import PATH --collection NAME --label LABEL`.
+fn import_args<'a>(path: &'a Path, collection: &'a str, label: &'a str) -> Vec<&'a str> {
+    vec![
+        "import",
+        path.to_str().unwrap_or(""),
+        "--collection",
+        collection,
+        "--label",
+        label,
+    ]
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
 }
@@ -92,15 +104,7 @@ fn import_refuses_marked_files_searches_by_profile_and_journals_everything() {
     let out = vigie(
         &data,
         &corpus,
-        &[
-            "import",
-            docs.to_str().unwrap_or(""),
-            "--collection",
-            "notes",
-            "--label",
-            "interne",
-            "--json",
-        ],
+        &[import_args(&docs, "notes", "interne"), vec!["--json"]].concat(),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
@@ -194,14 +198,7 @@ fn import_refuses_marked_files_searches_by_profile_and_journals_everything() {
     let out = vigie(
         &data,
         &corpus,
-        &[
-            "import",
-            docs.to_str().unwrap_or(""),
-            "--collection",
-            "dr",
-            "--label",
-            "diffusion-restreinte",
-        ],
+        &import_args(&docs, "dr", "diffusion-restreinte"),
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -276,38 +273,16 @@ fn kill_9_during_an_import_leaves_the_collection_absent_or_whole_and_reimport_wo
     );
 
     // First a whole collection, so a killed re-import must keep it whole.
-    let out = vigie(
-        &data,
-        &corpus,
-        &[
-            "import",
-            small.to_str().unwrap_or(""),
-            "--collection",
-            "notes",
-            "--label",
-            "interne",
-        ],
-    );
+    let out = vigie(&data, &corpus, &import_args(&small, "notes", "interne"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let before = std::fs::read(data.join("collections/notes/collection.json")).unwrap_or_default();
 
     for collection in ["notes", "neuve"] {
-        let mut child = command(
-            &data,
-            &corpus,
-            &[
-                "import",
-                big.to_str().unwrap_or(""),
-                "--collection",
-                collection,
-                "--label",
-                "interne",
-            ],
-        )
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
+        let mut child = command(&data, &corpus, &import_args(&big, collection, "interne"))
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
         // Kill it while it embeds: after the policy admitted the documents.
         let stderr = child.stderr.take().unwrap_or_else(|| panic!("no stderr"));
         let started = Instant::now();
@@ -360,31 +335,9 @@ fn kill_9_during_an_import_leaves_the_collection_absent_or_whole_and_reimport_wo
     assert_eq!(v["documents"][0]["document"], "a.md");
 
     // A re-import works and clears what the killed ones left.
-    let out = vigie(
-        &data,
-        &corpus,
-        &[
-            "import",
-            small.to_str().unwrap_or(""),
-            "--collection",
-            "neuve",
-            "--label",
-            "interne",
-        ],
-    );
+    let out = vigie(&data, &corpus, &import_args(&small, "neuve", "interne"));
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let out = vigie(
-        &data,
-        &corpus,
-        &[
-            "import",
-            small.to_str().unwrap_or(""),
-            "--collection",
-            "notes",
-            "--label",
-            "interne",
-        ],
-    );
+    let out = vigie(&data, &corpus, &import_args(&small, "notes", "interne"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let leftovers: Vec<String> = std::fs::read_dir(data.join("collections"))
         .into_iter()
@@ -408,18 +361,7 @@ fn an_answer_lists_the_service_documents_of_the_profile() {
         &docs.join("consigne-tabac.md"),
         "# Consigne\n## Tabac\nLes cartouches de cigarettes saisies à Hendaye sont détruites sous huit jours.\n",
     );
-    let out = vigie(
-        &data,
-        &corpus,
-        &[
-            "import",
-            docs.to_str().unwrap_or(""),
-            "--collection",
-            "consignes",
-            "--label",
-            "interne",
-        ],
-    );
+    let out = vigie(&data, &corpus, &import_args(&docs, "consignes", "interne"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let question = "Que deviennent les cartouches de cigarettes saisies à Hendaye ?";
     let args = [
