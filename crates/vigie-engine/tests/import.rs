@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use vigie_engine::collection::{
-    CollectionError, CollectionStore, ImportRequest, search_collections,
+    CollectionError, CollectionStore, ImportOutcome, ImportRequest, search_collections,
 };
 use vigie_engine::embed::Embedder;
 use vigie_engine::import::{
@@ -44,6 +44,22 @@ fn request(collection: &str, label: &str) -> ImportRequest {
         collection: collection.into(),
         label: label.into(),
     }
+}
+
+/// Imports `documents` into `collection` with `label`, under the shipped policy.
+fn import_into(
+    store: &CollectionStore,
+    collection: &str,
+    label: &str,
+    documents: Vec<DocumentText>,
+) -> Result<ImportOutcome, CollectionError> {
+    store.import(
+        &policy(),
+        &request(collection, label),
+        documents,
+        embedder().as_ref(),
+        &mut |_| {},
+    )
 }
 
 /// Every byte stored under the data directory, as text (lossy), to look for leaked content.
@@ -95,14 +111,7 @@ fn a_marked_document_is_refused_and_absent_from_every_index() {
     let embedder = embedder();
 
     // Alone, the marked document leaves nothing at all: not even the collections folder.
-    let outcome = store
-        .import(
-            &policy(),
-            &request("notes", "interne"),
-            vec![marked.clone()],
-            embedder.as_ref(),
-            &mut |_| {},
-        )
+    let outcome = import_into(&store, "notes", "interne", vec![marked.clone()])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(outcome.imported.is_empty());
     match &outcome.refused[0].refusal {
@@ -123,14 +132,7 @@ fn a_marked_document_is_refused_and_absent_from_every_index() {
     assert!(!store.root().exists());
 
     // With an allowed one: the allowed one is stored, the marked one is nowhere.
-    let outcome = store
-        .import(
-            &policy(),
-            &request("notes", "interne"),
-            vec![allowed, marked],
-            embedder.as_ref(),
-            &mut |_| {},
-        )
+    let outcome = import_into(&store, "notes", "interne", vec![allowed, marked])
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcome.imported.len(), 1);
     assert_eq!(outcome.refused.len(), 1);
@@ -176,15 +178,8 @@ fn an_allowed_document_is_searchable_and_cited_with_file_and_page_or_section() {
         ),
     );
     let embedder = embedder();
-    let outcome = store
-        .import(
-            &policy(),
-            &request("notes", "interne"),
-            vec![pdf, word],
-            embedder.as_ref(),
-            &mut |_| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outcome =
+        import_into(&store, "notes", "interne", vec![pdf, word]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(outcome.imported.len(), 2, "{outcome:?}");
     let collection = store
         .open("notes", &embedder.identity().sha256)
@@ -233,15 +228,7 @@ fn a_forbidden_label_cannot_be_queried_from_a_profile_without_clearance() {
         ("consignes", "interne", internal),
         ("publications", "public", public),
     ] {
-        store
-            .import(
-                &policy(),
-                &request(collection, label),
-                vec![doc],
-                embedder.as_ref(),
-                &mut |_| {},
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+        import_into(&store, collection, label, vec![doc]).unwrap_or_else(|e| panic!("{e}"));
     }
     let policy = policy();
     let sha = embedder.identity().sha256.clone();
@@ -280,38 +267,16 @@ fn a_forbidden_label_cannot_be_queried_from_a_profile_without_clearance() {
 fn labels_closed_to_the_ai_and_label_changes_are_refused() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let store = CollectionStore::in_data_dir(tmp.path());
-    let embedder = embedder();
     let doc = read("a.txt", b"Texte ordinaire sur le transit.");
-    let outcome = store
-        .import(
-            &policy(),
-            &request("secret", "interdit-ia"),
-            vec![doc.clone()],
-            embedder.as_ref(),
-            &mut |_| {},
-        )
+    let outcome = import_into(&store, "secret", "interdit-ia", vec![doc.clone()])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(
         outcome.refused[0].refusal,
         Refusal::LabelNotForAi { .. }
     ));
     assert!(!store.root().exists());
-    store
-        .import(
-            &policy(),
-            &request("transit", "public"),
-            vec![doc.clone()],
-            embedder.as_ref(),
-            &mut |_| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-    let again = store.import(
-        &policy(),
-        &request("transit", "interne"),
-        vec![doc],
-        embedder.as_ref(),
-        &mut |_| {},
-    );
+    import_into(&store, "transit", "public", vec![doc.clone()]).unwrap_or_else(|e| panic!("{e}"));
+    let again = import_into(&store, "transit", "interne", vec![doc]);
     assert!(matches!(again, Err(CollectionError::LabelMismatch { .. })));
     // A stamp in a Word page header counts, though headers are not indexed.
     let stamped = read(
@@ -321,15 +286,8 @@ fn labels_closed_to_the_ai_and_label_changes_are_refused() {
             Some("NE PAS INTÉGRER À UN OUTIL D’IA"),
         ),
     );
-    let outcome = store
-        .import(
-            &policy(),
-            &request("transit", "public"),
-            vec![stamped],
-            embedder.as_ref(),
-            &mut |_| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    let outcome =
+        import_into(&store, "transit", "public", vec![stamped]).unwrap_or_else(|e| panic!("{e}"));
     match &outcome.refused[0].refusal {
         Refusal::MarkerNotForAi { location, .. } => assert_eq!(location, "en-tête de page"),
         other => panic!("{other:?}"),
@@ -350,15 +308,7 @@ fn reimporting_a_file_replaces_it() {
         b"# Objet\nTexte corrige sur les quotas de cigares.\n",
     );
     for doc in [v1, v2] {
-        store
-            .import(
-                &policy(),
-                &request("notes", "public"),
-                vec![doc],
-                embedder.as_ref(),
-                &mut |_| {},
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
+        import_into(&store, "notes", "public", vec![doc]).unwrap_or_else(|e| panic!("{e}"));
     }
     let manifest = store.manifest("notes").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(manifest.documents.len(), 1);
@@ -379,15 +329,7 @@ fn a_tampered_collection_is_reported_damaged() {
     let store = CollectionStore::in_data_dir(tmp.path());
     let embedder = embedder();
     let doc = read("note.md", b"# Objet\nLes bureaux ferment le dimanche.\n");
-    store
-        .import(
-            &policy(),
-            &request("notes", "public"),
-            vec![doc],
-            embedder.as_ref(),
-            &mut |_| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+    import_into(&store, "notes", "public", vec![doc]).unwrap_or_else(|e| panic!("{e}"));
     let sections = store.root().join("notes").join("sections.json");
     let text = std::fs::read_to_string(&sections).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&sections, text.replace("dimanche", "lundi")).unwrap_or_else(|e| panic!("{e}"));
