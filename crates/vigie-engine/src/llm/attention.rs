@@ -75,14 +75,16 @@ pub(super) fn attention(
 /// product with three rows; at 1,500 tokens of context that halved decoding speed. Here each
 /// head reads its keys and values in place, once. Returns `None` when the tensors are not laid
 /// out as the cache lays them (then the tensor path is used).
+///
+/// Heads are shared out on candle's own worker pool, the one the quantized products of the
+/// same token run on: handing them to rayon instead left that pool's threads spinning beside
+/// rayon's on two cores.
 pub(super) fn decode_attention(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
     rep: usize,
 ) -> candle_core::Result<Option<Tensor>> {
-    use rayon::prelude::*;
-
     let (_, heads, _, head_dim) = q.dims4()?;
     let (_, kv_heads, visible, _) = k.dims4()?;
     let q = q.flatten_all()?.to_vec1::<f32>()?;
@@ -103,7 +105,7 @@ pub(super) fn decode_attention(
     let k_all = k_cpu.as_slice::<f32>()?;
     let v_all = v_cpu.as_slice::<f32>()?;
     let scale = 1.0 / (head_dim as f32).sqrt();
-    let span = (visible - 1) * head_dim + head_dim;
+    let span = visible * head_dim;
     let slice_of =
         |all: &'_ [f32], l: &candle_core::Layout, g: usize| -> Option<std::ops::Range<usize>> {
             let start = l.start_offset() + g * l.stride()[1];
@@ -116,42 +118,105 @@ pub(super) fn decode_attention(
             _ => return Ok(None),
         }
     }
-    let head = |h: usize| -> Vec<f32> {
+    let out = std::sync::Mutex::new(vec![0.0f32; heads * head_dim]);
+    let head = |h: usize| {
         let (kr, vr) = &ranges[h / rep];
-        let keys = &k_all[kr.clone()];
-        let values = &v_all[vr.clone()];
         let qh = &q[h * head_dim..(h + 1) * head_dim];
-        let mut scores: Vec<f32> = keys
-            .chunks_exact(head_dim)
-            .map(|key| dot(qh, key) * scale)
-            .collect();
-        let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut probs = scores(qh, &k_all[kr.clone()], scale);
         let mut sum = 0.0;
-        for s in scores.iter_mut() {
+        let max = probs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for s in probs.iter_mut() {
             *s = (*s - max).exp();
             sum += *s;
         }
-        let mut out = vec![0.0f32; head_dim];
-        for (p, value) in scores.iter().zip(values.chunks_exact(head_dim)) {
-            let p = p / sum;
-            for (o, x) in out.iter_mut().zip(value) {
-                *o += p * x;
-            }
-        }
-        out
+        let mut y = weighted_sum(&probs, &v_all[vr.clone()], head_dim);
+        let inv = 1.0 / sum;
+        y.iter_mut().for_each(|x| *x *= inv);
+        // A poisoned lock only means another head panicked; the pool re-raises that panic.
+        let mut out = out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        out[h * head_dim..(h + 1) * head_dim].copy_from_slice(&y);
     };
-    let out: Vec<f32> = if visible * heads >= 4096 {
-        (0..heads).into_par_iter().flat_map_iter(head).collect()
+    if visible * heads >= 4096 {
+        candle_core::utils::barrier_pool().execute_chunked(heads, |range| range.for_each(head));
     } else {
-        (0..heads).flat_map(head).collect()
-    };
+        (0..heads).for_each(head);
+    }
     drop(k_storage);
     drop(v_storage);
+    let out = out
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     Ok(Some(Tensor::from_vec(
         out,
         (1, heads * head_dim),
         k.device(),
     )?))
+}
+
+/// `scale · q·k` for every key of `keys` (rows of `q.len()` values).
+///
+/// Four keys at a time: a single running sum per key would wait on each fused multiply-add in
+/// turn, four independent ones keep the units busy and read `q` once for four keys.
+fn scores(q: &[f32], keys: &[f32], scale: f32) -> Vec<f32> {
+    let d = q.len();
+    let mut out = Vec::with_capacity(keys.len() / d.max(1));
+    let mut quads = keys.chunks_exact(4 * d);
+    for quad in quads.by_ref() {
+        let (k0, rest) = quad.split_at(d);
+        let (k1, rest) = rest.split_at(d);
+        let (k2, k3) = rest.split_at(d);
+        let mut acc = [[0.0f32; 8]; 4];
+        let lanes = d - d % 8;
+        for i in (0..lanes).step_by(8) {
+            let qs = &q[i..i + 8];
+            for (a, key) in acc.iter_mut().zip([k0, k1, k2, k3]) {
+                let ks = &key[i..i + 8];
+                for l in 0..8 {
+                    a[l] += qs[l] * ks[l];
+                }
+            }
+        }
+        for (a, key) in acc.iter().zip([k0, k1, k2, k3]) {
+            let tail: f32 = q[lanes..]
+                .iter()
+                .zip(&key[lanes..])
+                .map(|(x, y)| x * y)
+                .sum();
+            out.push((a.iter().sum::<f32>() + tail) * scale);
+        }
+    }
+    for key in quads.remainder().chunks_exact(d) {
+        out.push(dot(q, key) * scale);
+    }
+    out
+}
+
+/// `Σ probs[j] · values[j]` over the rows of `values` (rows of `head_dim` values), four rows
+/// per pass so the output row is read and written a quarter as often.
+fn weighted_sum(probs: &[f32], values: &[f32], head_dim: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; head_dim];
+    let mut rows = values.chunks_exact(4 * head_dim);
+    let mut weights = probs.chunks_exact(4);
+    for (quad, p) in rows.by_ref().zip(weights.by_ref()) {
+        let (v0, rest) = quad.split_at(head_dim);
+        let (v1, rest) = rest.split_at(head_dim);
+        let (v2, v3) = rest.split_at(head_dim);
+        for (i, o) in out.iter_mut().enumerate() {
+            *o += p[0] * v0[i] + p[1] * v1[i] + p[2] * v2[i] + p[3] * v3[i];
+        }
+    }
+    for (row, p) in rows
+        .remainder()
+        .chunks_exact(head_dim)
+        .zip(weights.remainder())
+    {
+        for (o, x) in out.iter_mut().zip(row) {
+            *o += p * x;
+        }
+    }
+    out
 }
 
 /// Dot product written so that the compiler vectorizes it (eight lanes).
@@ -185,24 +250,32 @@ mod tests {
     #[test]
     fn decode_attention_on_the_cache_matches_the_tensor_path() -> candle_core::Result<()> {
         let dev = Device::Cpu;
-        let (kv_heads, rep, head_dim, cap, visible) = (3usize, 3usize, 64usize, 512usize, 300);
-        let heads = kv_heads * rep;
-        let q = Tensor::randn(0f32, 1.0, (1, heads, 1, head_dim), &dev)?;
-        let k =
-            Tensor::randn(0f32, 1.0, (1, kv_heads, cap, head_dim), &dev)?.narrow(2, 0, visible)?;
-        let v =
-            Tensor::randn(0f32, 1.0, (1, kv_heads, cap, head_dim), &dev)?.narrow(2, 0, visible)?;
-        let fast = decode_attention(&q, &k, &v, rep)?.expect("cache layout");
-        let qg = q.reshape((1, kv_heads, rep, head_dim))?;
-        let att = (qg.matmul(&k.t()?)? * (1.0 / (head_dim as f64).sqrt()))?;
-        let att = candle_nn::ops::softmax_last_dim(&att)?;
-        let reference = att.matmul(&v)?.reshape((1, heads * head_dim))?;
-        let diff = (fast - reference)?
-            .abs()?
-            .flatten_all()?
-            .max(0)?
-            .to_scalar::<f32>()?;
-        assert!(diff < 1e-5, "difference {diff}");
+        // Lengths that leave 0 to 3 keys after the groups of four, on both sides of the
+        // threshold above which heads go to the worker pool; head widths with and without a
+        // tail after the groups of eight lanes.
+        for (head_dim, visible) in [(64usize, 1usize), (64, 3), (64, 300), (64, 1001), (20, 7)] {
+            let (kv_heads, rep, cap) = (3usize, 3usize, 1024usize);
+            let heads = kv_heads * rep;
+            let q = Tensor::randn(0f32, 1.0, (1, heads, 1, head_dim), &dev)?;
+            let k = Tensor::randn(0f32, 1.0, (1, kv_heads, cap, head_dim), &dev)?
+                .narrow(2, 0, visible)?;
+            let v = Tensor::randn(0f32, 1.0, (1, kv_heads, cap, head_dim), &dev)?
+                .narrow(2, 0, visible)?;
+            let fast = decode_attention(&q, &k, &v, rep)?.expect("cache layout");
+            let qg = q.reshape((1, kv_heads, rep, head_dim))?;
+            let att = (qg.matmul(&k.t()?)? * (1.0 / (head_dim as f64).sqrt()))?;
+            let att = candle_nn::ops::softmax_last_dim(&att)?;
+            let reference = att.matmul(&v)?.reshape((1, heads * head_dim))?;
+            let diff = (fast - reference)?
+                .abs()?
+                .flatten_all()?
+                .max(0)?
+                .to_scalar::<f32>()?;
+            assert!(
+                diff < 1e-5,
+                "{visible} keys of {head_dim}: difference {diff}"
+            );
+        }
         Ok(())
     }
 
