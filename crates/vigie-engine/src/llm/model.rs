@@ -7,7 +7,9 @@
 //! - **prefill through a GEMM**: when a batch of prompt tokens goes through a layer, each
 //!   weight matrix is dequantized on its own into a scratch f32 tensor and multiplied with a
 //!   real GEMM, then dropped; a 7B model never holds its f32 copy, yet prompts run at GEMM
-//!   speed. A single token (decode) uses the quantized kernels, which read 4× less memory;
+//!   speed. A single token (decode) uses the quantized kernels, which read 4× less memory
+//!   (Vigie's own for Q8_0, Q4_1 and Q5_0, see `quant_rows`, candle's for k-quants); the
+//!   matrices that read the same input (q, k, v; gate, up) are multiplied together;
 //! - **a KV cache the caller owns**: preallocated, grown in steps, truncated to any length, so a
 //!   prompt prefix already computed (the system prompt, an earlier turn) is kept and only the
 //!   new tokens are computed;
@@ -27,6 +29,7 @@ use super::attention::attention;
 use super::error::LlmError;
 use super::gguf::{Architecture, GgufFile};
 pub use super::kv_cache::KvCache;
+use super::quant_rows::{self, Q8Vector, QuantRows};
 
 /// Hyper-parameters read from the GGUF.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -63,9 +66,9 @@ pub struct ModelOptions {
     pub gemm_min_tokens: usize,
     /// Queries per block of attention (bounds the score matrix of long prompts).
     pub attention_block: usize,
-    /// Re-quantize to Q8_0, at load, the weight formats for which candle has no SIMD kernel
-    /// (Q4_1, Q5_0, Q5_1): decoding with them runs scalar code. Q8_0 represents their values
-    /// within 1/16 of their own step, at 1.5–1.7× their size.
+    /// Re-quantize to Q8_0, at load, the weight formats that have no SIMD kernel (Q5_1, and
+    /// on another device than the CPU also Q4_1 and Q5_0): decoding with them runs scalar
+    /// code. Q8_0 represents their values within 1/16 of their own step, at 1.5× their size.
     pub requantize_slow_formats: bool,
     /// Device the weights live on.
     pub device: Device,
@@ -83,16 +86,32 @@ impl Default for ModelOptions {
     }
 }
 
+/// How a weight matrix is multiplied.
+enum Kernel {
+    /// Q8_0, Q4_1 or Q5_0 blocks and Vigie's product (see [`quant_rows`](super::quant_rows)).
+    Rows(QuantRows),
+    /// Any other format: candle's quantized kernels.
+    Candle {
+        weight: Arc<QTensor>,
+        matmul: QMatMul,
+    },
+}
+
 /// A weight matrix kept quantized, multiplied either with the quantized kernels or through a
 /// one-off dequantization and a GEMM.
 struct Linear {
-    weight: Arc<QTensor>,
-    matmul: QMatMul,
+    kernel: Kernel,
     bias: Option<Tensor>,
 }
 
 impl Linear {
     fn new(weight: QTensor, bias: Option<Tensor>, requantize: bool) -> Result<Self, LlmError> {
+        if let Some(rows) = QuantRows::from_qtensor(&weight, requantize)? {
+            return Ok(Self {
+                kernel: Kernel::Rows(rows),
+                bias,
+            });
+        }
         let slow = matches!(
             weight.dtype(),
             GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1
@@ -106,8 +125,7 @@ impl Linear {
         let weight = Arc::new(weight);
         let matmul = QMatMul::from_arc(Arc::clone(&weight))?;
         Ok(Self {
-            weight,
-            matmul,
+            kernel: Kernel::Candle { weight, matmul },
             bias,
         })
     }
@@ -115,19 +133,83 @@ impl Linear {
     /// `x` is `(tokens, in)`; returns `(tokens, out)`.
     fn forward(&self, x: &Tensor, gemm_min_tokens: usize) -> candle_core::Result<Tensor> {
         let tokens = x.dim(0)?;
-        let quantized = matches!(self.matmul, QMatMul::QTensor(_));
-        let y = if quantized && tokens >= gemm_min_tokens && x.device().is_cpu() {
+        let gemm = tokens >= gemm_min_tokens && x.device().is_cpu();
+        let y = match &self.kernel {
             // Scratch copy of this one matrix, freed when the product is done.
-            let w = self.weight.dequantize(x.device())?;
-            x.matmul(&w.t()?)?
-        } else {
-            self.matmul.forward(x)?
+            Kernel::Rows(rows) if gemm => x.matmul(&rows.dequantize(x.device())?.t()?)?,
+            Kernel::Rows(rows) => {
+                let mut out = vec![0.0f32; tokens * rows.rows()];
+                for (input, output) in x
+                    .to_vec2::<f32>()?
+                    .iter()
+                    .zip(out.chunks_exact_mut(rows.rows()))
+                {
+                    quant_rows::matvec(&mut [(rows, output)], &Q8Vector::quantize(input))?;
+                }
+                Tensor::from_vec(out, (tokens, rows.rows()), x.device())?
+            }
+            Kernel::Candle { weight, matmul } => {
+                if gemm && matches!(matmul, QMatMul::QTensor(_)) {
+                    let w = weight.dequantize(x.device())?;
+                    x.matmul(&w.t()?)?
+                } else {
+                    matmul.forward(x)?
+                }
+            }
         };
+        self.add_bias(y)
+    }
+
+    fn add_bias(&self, y: Tensor) -> candle_core::Result<Tensor> {
         match &self.bias {
             Some(b) => y.broadcast_add(b),
             None => Ok(y),
         }
     }
+}
+
+/// Products of one input with several matrices (q, k, v; gate, up). For a single token whose
+/// matrices are all [`QuantRows`], the input is quantized once and all rows go through one
+/// parallel region; otherwise each matrix is multiplied on its own.
+fn project<const N: usize>(
+    linears: [&Linear; N],
+    x: &Tensor,
+    gemm_min_tokens: usize,
+) -> candle_core::Result<[Tensor; N]> {
+    let all_rows: Option<Vec<&QuantRows>> = linears
+        .iter()
+        .map(|l| match &l.kernel {
+            Kernel::Rows(rows) => Some(rows),
+            Kernel::Candle { .. } => None,
+        })
+        .collect();
+    let outputs: Vec<Tensor> = match all_rows {
+        Some(rows) if x.dim(0)? == 1 && x.device().is_cpu() => {
+            let input = Q8Vector::quantize(&x.flatten_all()?.to_vec1::<f32>()?);
+            let mut buffers: Vec<Vec<f32>> = rows.iter().map(|m| vec![0.0; m.rows()]).collect();
+            let mut products: Vec<(&QuantRows, &mut [f32])> = rows
+                .iter()
+                .copied()
+                .zip(buffers.iter_mut().map(Vec::as_mut_slice))
+                .collect();
+            quant_rows::matvec(&mut products, &input)?;
+            buffers
+                .into_iter()
+                .zip(linears)
+                .map(|(b, l)| {
+                    let n = b.len();
+                    l.add_bias(Tensor::from_vec(b, (1, n), x.device())?)
+                })
+                .collect::<candle_core::Result<_>>()?
+        }
+        _ => linears
+            .iter()
+            .map(|l| l.forward(x, gemm_min_tokens))
+            .collect::<candle_core::Result<_>>()?,
+    };
+    outputs
+        .try_into()
+        .map_err(|_| candle_core::Error::Msg("projection count".into()))
 }
 
 struct Layer {
@@ -349,9 +431,7 @@ impl Transformer {
                 return Err(candle_core::Error::Msg("cancelled".into()));
             }
             let h = candle_nn::ops::rms_norm(&x, &layer.attn_norm, eps)?;
-            let q = layer.wq.forward(&h, gemm)?;
-            let k = layer.wk.forward(&h, gemm)?;
-            let v = layer.wv.forward(&h, gemm)?;
+            let [q, k, v] = project([&layer.wq, &layer.wk, &layer.wv], &h, gemm)?;
             let q = q
                 .reshape((1, n, c.heads, c.head_dim))?
                 .transpose(1, 2)?
@@ -379,8 +459,7 @@ impl Transformer {
             let y = attention(&q, &k, &v, pos, &self.config, self.attention_block)?;
             x = (x + layer.wo.forward(&y, gemm)?)?;
             let h = candle_nn::ops::rms_norm(&x, &layer.ffn_norm, eps)?;
-            let g = layer.gate.forward(&h, gemm)?;
-            let u = layer.up.forward(&h, gemm)?;
+            let [g, u] = project([&layer.gate, &layer.up], &h, gemm)?;
             let m = (candle_nn::ops::silu(&g)? * u)?;
             x = (x + layer.down.forward(&m, gemm)?)?;
         }
