@@ -122,14 +122,17 @@ pub(super) fn decode_attention(
     let head = |h: usize| {
         let (kr, vr) = &ranges[h / rep];
         let qh = &q[h * head_dim..(h + 1) * head_dim];
-        let mut probs = scores(qh, &k_all[kr.clone()], scale);
+        let keys = &k_all[kr.clone()];
+        let mut probs = simd::scores(qh, keys, scale).unwrap_or_else(|| scores(qh, keys, scale));
         let mut sum = 0.0;
         let max = probs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         for s in probs.iter_mut() {
             *s = (*s - max).exp();
             sum += *s;
         }
-        let mut y = weighted_sum(&probs, &v_all[vr.clone()], head_dim);
+        let values = &v_all[vr.clone()];
+        let mut y = simd::weighted_sum(&probs, values, head_dim)
+            .unwrap_or_else(|| weighted_sum(&probs, values, head_dim));
         let inv = 1.0 / sum;
         y.iter_mut().for_each(|x| *x *= inv);
         // A poisoned lock only means another head panicked; the pool re-raises that panic.
@@ -233,6 +236,123 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
+mod simd {
+    //! AVX2 versions of `scores` and `weighted_sum` for the usual head widths: the portable
+    //! loops compile to separate multiplies and adds with lane shuffles, and the decode
+    //! attention is a large part of a token's time at long contexts.
+
+    use std::arch::x86_64::{
+        __m256, _mm_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_fmadd_ps,
+        _mm256_hadd_ps, _mm256_set1_ps, _mm256_setzero_ps,
+    };
+
+    fn load(values: &[f32]) -> __m256 {
+        let mut lanes = [0.0f32; 8];
+        lanes.copy_from_slice(&values[..8]);
+        bytemuck::cast(lanes)
+    }
+
+    /// `scale · q·k` for every key; `None` unless the head width is a multiple of 8.
+    pub(super) fn scores(q: &[f32], keys: &[f32], scale: f32) -> Option<Vec<f32>> {
+        if q.is_empty() || !q.len().is_multiple_of(8) || !keys.len().is_multiple_of(q.len()) {
+            return None;
+        }
+        // SAFETY: this module is only compiled when AVX2 and FMA are enabled for the whole
+        // build (`cfg(target_feature)` above); every function of the binary may already use
+        // them, and `cpu.rs` refuses to start on a processor without them.
+        #[allow(unsafe_code)]
+        let scores = unsafe { scores_avx2(q, keys, scale) };
+        Some(scores)
+    }
+
+    /// `Σ probs[j] · values[j]`; `None` unless the head width is a multiple of 64.
+    pub(super) fn weighted_sum(probs: &[f32], values: &[f32], head_dim: usize) -> Option<Vec<f32>> {
+        if head_dim == 0 || !head_dim.is_multiple_of(64) || values.len() != probs.len() * head_dim {
+            return None;
+        }
+        // SAFETY: as in `scores`.
+        #[allow(unsafe_code)]
+        let sum = unsafe { weighted_sum_avx2(probs, values, head_dim) };
+        Some(sum)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn scores_avx2(q: &[f32], keys: &[f32], scale: f32) -> Vec<f32> {
+        let d = q.len();
+        let q: Vec<__m256> = q.chunks_exact(8).map(load).collect();
+        let mut out = Vec::with_capacity(keys.len() / d);
+        let mut quads = keys.chunks_exact(4 * d);
+        for quad in quads.by_ref() {
+            let mut acc = [_mm256_setzero_ps(); 4];
+            for (i, qi) in q.iter().enumerate() {
+                for (j, a) in acc.iter_mut().enumerate() {
+                    *a = _mm256_fmadd_ps(*qi, load(&quad[j * d + i * 8..]), *a);
+                }
+            }
+            // Lane sums of the four accumulators, side by side.
+            let pairs = _mm256_hadd_ps(
+                _mm256_hadd_ps(acc[0], acc[1]),
+                _mm256_hadd_ps(acc[2], acc[3]),
+            );
+            let sums = _mm_add_ps(
+                _mm256_castps256_ps128(pairs),
+                _mm256_extractf128_ps::<1>(pairs),
+            );
+            out.extend(bytemuck::cast::<_, [f32; 4]>(sums).map(|s| s * scale));
+        }
+        for key in quads.remainder().chunks_exact(d) {
+            let mut acc = _mm256_setzero_ps();
+            for (qi, k) in q.iter().zip(key.chunks_exact(8)) {
+                acc = _mm256_fmadd_ps(*qi, load(k), acc);
+            }
+            out.push(bytemuck::cast::<_, [f32; 8]>(acc).iter().sum::<f32>() * scale);
+        }
+        out
+    }
+
+    /// Sixty-four columns at a time: eight accumulators stay in registers over all rows.
+    #[target_feature(enable = "avx2,fma")]
+    fn weighted_sum_avx2(probs: &[f32], values: &[f32], head_dim: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(head_dim);
+        for first in (0..head_dim).step_by(64) {
+            let mut acc = [_mm256_setzero_ps(); 8];
+            for (p, row) in probs.iter().zip(values.chunks_exact(head_dim)) {
+                let p = _mm256_set1_ps(*p);
+                let row = &row[first..first + 64];
+                for (i, a) in acc.iter_mut().enumerate() {
+                    *a = _mm256_fmadd_ps(p, load(&row[i * 8..]), *a);
+                }
+            }
+            for a in acc {
+                out.extend(bytemuck::cast::<_, [f32; 8]>(a));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(not(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+)))]
+mod simd {
+    //! No SIMD version on this target: the portable loops are used.
+
+    pub(super) fn scores(_: &[f32], _: &[f32], _: f32) -> Option<Vec<f32>> {
+        None
+    }
+
+    pub(super) fn weighted_sum(_: &[f32], _: &[f32], _: usize) -> Option<Vec<f32>> {
+        None
+    }
+}
+
 /// Additive mask `(n, pos + n)`: 0 where query `i` may see key `j`, −∞ after it.
 fn causal_mask(n: usize, pos: usize, device: &Device) -> candle_core::Result<Tensor> {
     let kv = pos + n;
@@ -251,9 +371,17 @@ mod tests {
     fn decode_attention_on_the_cache_matches_the_tensor_path() -> candle_core::Result<()> {
         let dev = Device::Cpu;
         // Lengths that leave 0 to 3 keys after the groups of four, on both sides of the
-        // threshold above which heads go to the worker pool; head widths with and without a
-        // tail after the groups of eight lanes.
-        for (head_dim, visible) in [(64usize, 1usize), (64, 3), (64, 300), (64, 1001), (20, 7)] {
+        // threshold above which heads go to the worker pool; head widths for the SIMD paths
+        // (64, 128), for SIMD scores only (24) and for the portable loops only (20).
+        for (head_dim, visible) in [
+            (64usize, 1usize),
+            (64, 3),
+            (64, 300),
+            (64, 1001),
+            (128, 301),
+            (24, 9),
+            (20, 7),
+        ] {
             let (kv_heads, rep, cap) = (3usize, 3usize, 1024usize);
             let heads = kv_heads * rep;
             let q = Tensor::randn(0f32, 1.0, (1, heads, 1, head_dim), &dev)?;
