@@ -251,10 +251,9 @@ mod simd {
         _mm256_hadd_ps, _mm256_set1_ps, _mm256_setzero_ps,
     };
 
+    /// The first eight values, read in place (one unaligned load).
     fn load(values: &[f32]) -> __m256 {
-        let mut lanes = [0.0f32; 8];
-        lanes.copy_from_slice(&values[..8]);
-        bytemuck::cast(lanes)
+        bytemuck::pod_read_unaligned(bytemuck::cast_slice(&values[..8]))
     }
 
     /// `scale · q·k` for every key; `None` unless the head width is a multiple of 8.
@@ -288,12 +287,27 @@ mod simd {
         let mut out = Vec::with_capacity(keys.len() / d);
         let mut quads = keys.chunks_exact(4 * d);
         for quad in quads.by_ref() {
-            let mut acc = [_mm256_setzero_ps(); 4];
-            for (i, qi) in q.iter().enumerate() {
-                for (j, a) in acc.iter_mut().enumerate() {
-                    *a = _mm256_fmadd_ps(*qi, load(&quad[j * d + i * 8..]), *a);
-                }
+            let (k0, rest) = quad.split_at(d);
+            let (k1, rest) = rest.split_at(d);
+            let (k2, k3) = rest.split_at(d);
+            // Four named sums (not an array) so that they stay in registers.
+            let (mut a0, mut a1, mut a2, mut a3) = (
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+                _mm256_setzero_ps(),
+            );
+            let lanes = k0
+                .chunks_exact(8)
+                .zip(k1.chunks_exact(8))
+                .zip(k2.chunks_exact(8).zip(k3.chunks_exact(8)));
+            for (qi, ((c0, c1), (c2, c3))) in q.iter().zip(lanes) {
+                a0 = _mm256_fmadd_ps(*qi, load(c0), a0);
+                a1 = _mm256_fmadd_ps(*qi, load(c1), a1);
+                a2 = _mm256_fmadd_ps(*qi, load(c2), a2);
+                a3 = _mm256_fmadd_ps(*qi, load(c3), a3);
             }
+            let acc = [a0, a1, a2, a3];
             // Lane sums of the four accumulators, side by side.
             let pairs = _mm256_hadd_ps(
                 _mm256_hadd_ps(acc[0], acc[1]),
