@@ -1,11 +1,12 @@
-//! Quantized weight rows (GGUF's Q8_0 and Q4_1 blocks of 32 values) and the matrix-vector
-//! product that generating a token spends most of its time in.
+//! Quantized weight rows (GGUF's Q8_0, Q4_1 and Q5_0 blocks of 32 values) and the
+//! matrix-vector product that generating a token spends most of its time in.
 //!
 //! Decoding multiplies one activation vector by every weight matrix of the model, once per
 //! token, and on a laptop that is bound by the memory it reads. candle's quantized product
-//! has no SIMD kernel for Q4_1 (SmolLM2's format; it was re-rounded to Q8_0, which reads
-//! 1.7× the bytes), computes one row at a time with a single running sum, quantizes the input
-//! again for every matrix, and opens one parallel region per matrix. Here:
+//! has no SIMD kernel for Q4_1 and Q5_0 (SmolLM2's and Qwen2.5-0.5B's formats; they were
+//! re-rounded to Q8_0, which reads 1.5–1.7× the bytes), computes one row at a time with a
+//! single running sum, quantizes the input again for every matrix, and opens one parallel
+//! region per matrix. Here:
 //! - Q4_1, Q5_0 (most of Qwen2.5-0.5B) and Q8_0 are read as stored; Q5_1, which has no fast
 //!   kernel here either, is re-rounded to Q8_0 at load when asked;
 //! - four rows are reduced together, with four independent sums, reading each input block
@@ -17,8 +18,8 @@
 //!
 //! The arithmetic is ggml's (Q8_0 × Q8_0, Q4_1 × Q8_1, Q5_0 × Q8_0, scales rounded to half
 //! precision as the file format does), so the result is the one candle and llama.cpp compute,
-//! up to the order of the float additions. The SIMD kernels are `std::arch` AVX2 (the build targets
-//! x86-64-v3); other targets get the portable loops.
+//! up to the order of the float additions. The SIMD kernels are `std::arch` AVX2 (the build
+//! targets x86-64-v3); other targets get the portable loops.
 
 use std::sync::{Mutex, PoisonError};
 
@@ -226,29 +227,17 @@ impl QuantRows {
         Tensor::from_vec(dense, (self.rows, self.cols), device)
     }
 
-    /// Rows `first..first + out.len()` against `x`, four at a time.
+    /// Rows `first..first + out.len()` against `x`.
     fn dot_rows(&self, first: usize, out: &mut [f32], x: &ActivationBlocks) {
         let per_row = self.cols / BLOCK;
         let span = |r: usize| r * per_row..(r + 1) * per_row;
-        let mut quads = out.chunks_exact_mut(4);
-        let mut r = first;
         match &self.blocks {
             Blocks::Q8 { scales, quants } => {
                 let row = |r: usize| Q8Row {
                     scales: &scales[span(r)],
                     quants: &quants[span(r)],
                 };
-                for quad in quads.by_ref() {
-                    quad.copy_from_slice(&kernel::q8_dot4(
-                        [row(r), row(r + 1), row(r + 2), row(r + 3)],
-                        x,
-                    ));
-                    r += 4;
-                }
-                for o in quads.into_remainder() {
-                    *o = kernel::q8_dot4([row(r); 4], x)[0];
-                    r += 1;
-                }
+                by_fours(first, out, row, |rows| kernel::q8_dot4(rows, x));
             }
             Blocks::Q4 {
                 scales,
@@ -260,17 +249,7 @@ impl QuantRows {
                     mins: &mins[span(r)],
                     nibbles: &nibbles[span(r)],
                 };
-                for quad in quads.by_ref() {
-                    quad.copy_from_slice(&kernel::q4_dot4(
-                        [row(r), row(r + 1), row(r + 2), row(r + 3)],
-                        x,
-                    ));
-                    r += 4;
-                }
-                for o in quads.into_remainder() {
-                    *o = kernel::q4_dot4([row(r); 4], x)[0];
-                    r += 1;
-                }
+                by_fours(first, out, row, |rows| kernel::q4_dot4(rows, x));
             }
             Blocks::Q5 {
                 scales,
@@ -282,19 +261,29 @@ impl QuantRows {
                     high: &high[span(r)],
                     nibbles: &nibbles[span(r)],
                 };
-                for quad in quads.by_ref() {
-                    quad.copy_from_slice(&kernel::q5_dot4(
-                        [row(r), row(r + 1), row(r + 2), row(r + 3)],
-                        x,
-                    ));
-                    r += 4;
-                }
-                for o in quads.into_remainder() {
-                    *o = kernel::q5_dot4([row(r); 4], x)[0];
-                    r += 1;
-                }
+                by_fours(first, out, row, |rows| kernel::q5_dot4(rows, x));
             }
         }
+    }
+}
+
+/// Rows `first..first + out.len()`, four at a time through `dot4`; the last one to three rows
+/// go through it too, repeated.
+fn by_fours<R: Copy>(
+    first: usize,
+    out: &mut [f32],
+    row: impl Fn(usize) -> R,
+    dot4: impl Fn([R; 4]) -> [f32; 4],
+) {
+    let mut quads = out.chunks_exact_mut(4);
+    let mut r = first;
+    for quad in quads.by_ref() {
+        quad.copy_from_slice(&dot4([row(r), row(r + 1), row(r + 2), row(r + 3)]));
+        r += 4;
+    }
+    for o in quads.into_remainder() {
+        *o = dot4([row(r); 4])[0];
+        r += 1;
     }
 }
 
