@@ -115,6 +115,11 @@ def main():
             ids = json.load(f)
     llama = run_llama_cpp(vigie["path"], ids, args.threads)
 
+    # The report names the model file as the repository sees it, not by this machine's path.
+    gguf = Path(vigie["path"])
+    if gguf.is_absolute() and gguf.is_relative_to(ROOT):
+        vigie["path"] = str(gguf.relative_to(ROOT))
+
     def ratio(key, invert=False):
         a, b = vigie[key], llama[key]
         if not a or not b:
