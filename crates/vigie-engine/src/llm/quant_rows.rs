@@ -413,7 +413,7 @@ mod kernel {
     pub(super) fn q8_dot4(rows: [Q8Row<'_>; 4], x: &ActivationBlocks) -> [f32; 4] {
         // SAFETY: this module is only compiled when AVX2 and FMA are enabled for the whole
         // build (`cfg(target_feature)` above); every function of the binary may already use
-        // them, and `cpu.rs` refuses to start on a processor without them.
+        // them (the CLI checks the processor at start-up with `cpu::check_cpu`).
         #[allow(unsafe_code)]
         unsafe {
             q8_dot4_avx2(rows, x)
