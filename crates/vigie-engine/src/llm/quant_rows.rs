@@ -92,6 +92,13 @@ fn half(lo: u8, hi: u8) -> f32 {
     f16::from_le_bytes([lo, hi]).to_f32()
 }
 
+/// The 16 bytes of packed 4-bit values that end a Q4_1 or Q5_0 block.
+fn trailing_nibbles(block: &[u8]) -> Nibbles {
+    let mut nibbles = [0u8; BLOCK / 2];
+    nibbles.copy_from_slice(&block[block.len() - BLOCK / 2..]);
+    nibbles
+}
+
 /// A weight matrix (`rows` outputs of `cols` inputs) kept in quantized blocks.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct QuantRows {
@@ -137,9 +144,7 @@ impl QuantRows {
                 for b in data.chunks_exact(Q4_1_BYTES) {
                     scales.push(half(b[0], b[1]));
                     mins.push(half(b[2], b[3]));
-                    let mut n = [0u8; BLOCK / 2];
-                    n.copy_from_slice(&b[4..]);
-                    nibbles.push(n);
+                    nibbles.push(trailing_nibbles(b));
                 }
                 Blocks::Q4 {
                     scales,
@@ -155,9 +160,7 @@ impl QuantRows {
                 for b in data.chunks_exact(Q5_0_BYTES) {
                     scales.push(half(b[0], b[1]));
                     high.push(u32::from_le_bytes([b[2], b[3], b[4], b[5]]));
-                    let mut n = [0u8; BLOCK / 2];
-                    n.copy_from_slice(&b[6..]);
-                    nibbles.push(n);
+                    nibbles.push(trailing_nibbles(b));
                 }
                 Blocks::Q5 {
                     scales,
@@ -397,7 +400,9 @@ pub(super) fn matvec(
 mod kernel {
     //! AVX2. Q8_0: ggml's sign trick (|w| · sign(x, w) through `maddubs`). Q4_1: the
     //! unsigned nibbles go straight into `maddubs`, the minimum is added per block from the
-    //! input's block sums. Then one fused multiply-add per block with the product of scales.
+    //! input's block sums. Q5_0: nibbles and fifth bits make unsigned bytes for `maddubs`,
+    //! and 16 times the input's integer block sum is taken off. Then one fused multiply-add
+    //! per block with the product of scales.
 
     use std::arch::x86_64::{
         __m128i, __m256, __m256i, _mm_srli_epi16, _mm256_and_si256, _mm256_cmpeq_epi8,
