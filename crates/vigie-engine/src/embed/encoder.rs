@@ -4,18 +4,18 @@
 //! of the full attention matrix in separate passes, and a generic softmax of five passes. On a
 //! 2-core laptop those passes over `[batch, heads, T, T]` cost as much as the matrix products.
 //! This encoder loads the same weights (standard BERT names) and fuses what can be fused: one
-//! Q/K/V product, queries scaled before the product (T×d instead of T×T), the mask added once,
-//! and candle's fused last-dimension softmax. Dense weights are kept transposed, so the GEMM
-//! reads them in order instead of repacking a transposed view at every call (a fifth of the
-//! time of a question's embedding). Its output matches candle's reference BERT (see the
-//! tests).
+//! Q/K/V product, queries scaled before the product (T×d instead of T×T), a softmax in one pass
+//! that skips the padded keys, and GELU in one pass with its bias (see `fused_ops`). Dense
+//! weights are kept transposed, so the GEMM reads them in order instead of repacking a
+//! transposed view at every call (a fifth of the time of a question's embedding). Its output
+//! matches candle's reference BERT (see the tests).
 
 use std::collections::HashMap;
 
 use candle_core::{D, DType, Module, Tensor};
 use candle_nn::{LayerNorm, Linear};
 
-use super::EmbedError;
+use super::{EmbedError, fused_ops};
 
 /// Shape parameters of the encoder.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +36,7 @@ pub struct EncoderShape {
 struct Dense {
     weight_t: Tensor,
     bias: Tensor,
+    bias_values: Vec<f32>,
 }
 
 impl Dense {
@@ -46,23 +47,33 @@ impl Dense {
             .ok_or_else(|| EmbedError::Format("dense layer without bias".into()))?;
         Ok(Self {
             weight_t: linear.weight().t()?.contiguous()?,
+            bias_values: bias.to_dtype(DType::F32)?.to_vec1()?,
             bias,
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor, EmbedError> {
-        let dims = x.dims().to_vec();
-        let inner = dims.last().copied().unwrap_or(0);
+    /// `x · W` without the bias, as `(rows, out)`, and the shape of the result with `x`'s
+    /// leading dimensions.
+    fn product(&self, x: &Tensor) -> Result<(Tensor, Vec<usize>), EmbedError> {
+        let mut shape = x.dims().to_vec();
+        let inner = shape.last().copied().unwrap_or(0);
         let rows = x.elem_count() / inner.max(1);
-        let out = x
-            .reshape((rows, inner))?
-            .matmul(&self.weight_t)?
-            .broadcast_add(&self.bias)?;
-        let mut shape = dims;
+        let out = x.reshape((rows, inner))?.matmul(&self.weight_t)?;
         if let Some(last) = shape.last_mut() {
             *last = out.dim(1)?;
         }
-        Ok(out.reshape(shape)?)
+        Ok((out, shape))
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor, EmbedError> {
+        let (out, shape) = self.product(x)?;
+        Ok(out.broadcast_add(&self.bias)?.reshape(shape)?)
+    }
+
+    /// `gelu(x · W + b)` in one pass after the product.
+    fn forward_gelu(&self, x: &Tensor) -> Result<Tensor, EmbedError> {
+        let (out, shape) = self.product(x)?;
+        Ok(fused_ops::bias_gelu(&out, &self.bias_values)?.reshape(shape)?)
     }
 }
 
@@ -174,7 +185,8 @@ impl BertEncoder {
         self.position.dims().first().copied().unwrap_or(0)
     }
 
-    /// Hidden states `[batch, T, hidden]` for right-padded ids and a 0/1 mask, both `[batch, T]`.
+    /// Hidden states `[batch, T, hidden]` for right-padded ids and a 0/1 mask, both `[batch, T]`
+    /// (every sequence at least one token long).
     pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor, EmbedError> {
         let (batch, width) = ids.dims2()?;
         if width > self.max_positions() {
@@ -195,9 +207,7 @@ impl BertEncoder {
             .broadcast_add(&positions)?
             .broadcast_add(&self.token_type)?;
         x = self.embedding_norm.forward(&x)?;
-        // 0 where attended, a large negative number on padding; shape [batch, 1, 1, T].
-        let additive_mask =
-            ((mask.to_dtype(DType::F32)? - 1.0)? * 1e9)?.reshape((batch, 1, 1, width))?;
+        let lengths = padded_lengths(mask)?;
         let scale = 1.0 / (head_dim as f64).sqrt();
         for layer in &self.layers {
             let qkv = layer.qkv.forward(&x)?;
@@ -211,15 +221,14 @@ impl BertEncoder {
             let q = (split(0)? * scale)?;
             let k = split(1)?;
             let v = split(2)?;
-            let scores = q.matmul(&k.t()?)?.broadcast_add(&additive_mask)?;
-            let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+            let probs = fused_ops::padded_softmax(&q.matmul(&k.t()?)?, &lengths)?;
             let context = probs
                 .matmul(&v)?
                 .transpose(1, 2)?
                 .reshape((batch, width, h))?;
             let attended = layer.attention_out.forward(&context)?;
             x = layer.attention_norm.forward(&(attended + &x)?)?;
-            let inner = layer.ffn_in.forward(&x)?.gelu_erf()?;
+            let inner = layer.ffn_in.forward_gelu(&x)?;
             let out = layer.ffn_out.forward(&inner)?;
             x = layer.output_norm.forward(&(out + &x)?)?;
         }
@@ -227,6 +236,47 @@ impl BertEncoder {
     }
 }
 
+/// Length of each sequence of a right-padded 0/1 mask `[batch, T]`; a mask with a hole or an
+/// empty sequence is an error.
+fn padded_lengths(mask: &Tensor) -> Result<Vec<usize>, EmbedError> {
+    mask.to_dtype(DType::U32)?
+        .to_vec2::<u32>()?
+        .iter()
+        .map(|row| {
+            let length = row.iter().take_while(|&&m| m == 1).count();
+            if length == 0 || row[length..].iter().any(|&m| m != 0) {
+                Err(EmbedError::Model(
+                    "attention mask is not a right-padded 0/1 mask".into(),
+                ))
+            } else {
+                Ok(length)
+            }
+        })
+        .collect()
+}
+
 fn embedding_norm_dims(word: &Tensor) -> Result<usize, EmbedError> {
     Ok(word.dims().get(1).copied().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    use super::padded_lengths;
+
+    fn mask(rows: &[&[u32]]) -> Tensor {
+        let width = rows[0].len();
+        let flat: Vec<u32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+        Tensor::from_vec(flat, (rows.len(), width), &Device::Cpu).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn lengths_come_from_right_padded_masks_only() {
+        let lengths = padded_lengths(&mask(&[&[1, 1, 1], &[1, 0, 0], &[1, 1, 0]]));
+        assert_eq!(lengths.ok(), Some(vec![3, 1, 2]));
+        assert!(padded_lengths(&mask(&[&[1, 0, 1]])).is_err());
+        assert!(padded_lengths(&mask(&[&[0, 0, 0]])).is_err());
+        assert!(padded_lengths(&mask(&[&[1, 2, 0]])).is_err());
+    }
 }

@@ -8,7 +8,9 @@
 mod e5;
 pub mod e5s1;
 mod encoder;
+mod fused_ops;
 mod tokenizer;
+mod vector_math;
 
 use std::path::PathBuf;
 
