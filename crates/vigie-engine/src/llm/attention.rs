@@ -263,7 +263,8 @@ mod simd {
         }
         // SAFETY: this module is only compiled when AVX2 and FMA are enabled for the whole
         // build (`cfg(target_feature)` above); every function of the binary may already use
-        // them (the CLI checks the processor at start-up with `cpu::check_cpu`).
+        // them (the CLI and the desktop app check the processor at start-up with
+        // `cpu::check_cpu`).
         #[allow(unsafe_code)]
         let scores = unsafe { scores_avx2(q, keys, scale) };
         Some(scores)

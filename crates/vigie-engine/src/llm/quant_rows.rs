@@ -418,7 +418,8 @@ mod kernel {
     pub(super) fn q8_dot4(rows: [Q8Row<'_>; 4], x: &ActivationBlocks) -> [f32; 4] {
         // SAFETY: this module is only compiled when AVX2 and FMA are enabled for the whole
         // build (`cfg(target_feature)` above); every function of the binary may already use
-        // them (the CLI checks the processor at start-up with `cpu::check_cpu`).
+        // them (the CLI and the desktop app check the processor at start-up with
+        // `cpu::check_cpu`).
         #[allow(unsafe_code)]
         unsafe {
             q8_dot4_avx2(rows, x)
