@@ -5,10 +5,10 @@
 //! 2-core laptop those passes over `[batch, heads, T, T]` cost as much as the matrix products.
 //! This encoder loads the same weights (standard BERT names) and fuses what can be fused: one
 //! Q/K/V product, queries scaled before the product (T×d instead of T×T), a softmax in one pass
-//! that skips the padded keys, and GELU in one pass with its bias (see `fused_ops`). Dense
-//! weights are kept transposed, so the GEMM reads them in order instead of repacking a
-//! transposed view at every call (a fifth of the time of a question's embedding). Its output
-//! matches candle's reference BERT (see the tests).
+//! that skips the padded keys, and biases added in one pass, with GELU where it follows (see
+//! `fused_ops`). Dense weights are kept transposed, so the GEMM reads them in order instead of
+//! repacking a transposed view at every call (a fifth of the time of a question's embedding).
+//! Its output matches candle's reference BERT (see the tests).
 
 use std::collections::HashMap;
 
@@ -35,8 +35,7 @@ pub struct EncoderShape {
 /// to repack at every call (which dominates a short query).
 struct Dense {
     weight_t: Tensor,
-    bias: Tensor,
-    bias_values: Vec<f32>,
+    bias: Vec<f32>,
 }
 
 impl Dense {
@@ -47,8 +46,7 @@ impl Dense {
             .ok_or_else(|| EmbedError::Format("dense layer without bias".into()))?;
         Ok(Self {
             weight_t: linear.weight().t()?.contiguous()?,
-            bias_values: bias.to_dtype(DType::F32)?.to_vec1()?,
-            bias,
+            bias: bias.to_dtype(DType::F32)?.to_vec1()?,
         })
     }
 
@@ -67,13 +65,13 @@ impl Dense {
 
     fn forward(&self, x: &Tensor) -> Result<Tensor, EmbedError> {
         let (out, shape) = self.product(x)?;
-        Ok(out.broadcast_add(&self.bias)?.reshape(shape)?)
+        Ok(fused_ops::add_bias(&out, &self.bias)?.reshape(shape)?)
     }
 
     /// `gelu(x · W + b)` in one pass after the product.
     fn forward_gelu(&self, x: &Tensor) -> Result<Tensor, EmbedError> {
         let (out, shape) = self.product(x)?;
-        Ok(fused_ops::bias_gelu(&out, &self.bias_values)?.reshape(shape)?)
+        Ok(fused_ops::bias_gelu(&out, &self.bias)?.reshape(shape)?)
     }
 }
 

@@ -3,7 +3,7 @@
 //! Each candle operation reads its input and writes a new, zeroed tensor: the feed-forward
 //! layer paid a pass for its bias, another for GELU (through scalar libm), and the attention
 //! paid one to add the padding mask and five in the softmax, over `[batch, heads, T, T]`
-//! scores. Here the bias and GELU are one pass, and the softmax of a row of scores is one read
+//! scores. Here a bias, or a bias and GELU, is one pass, and the softmax of a row of scores is one read
 //! and one write that skips the padded keys altogether (right padding: a sequence's keys
 //! beyond its length get probability 0, as an additive `-1e9` mask gave). Outputs are filled
 //! as they are computed, never zeroed first; the arithmetic is `vector_math`'s.
@@ -12,14 +12,16 @@ use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
 use super::vector_math::{self, exp_non_positive, gelu_erf};
 
-/// `gelu(x + bias)` over the last dimension of a contiguous `f32` tensor.
-struct BiasGelu<'a> {
+/// `activation(x + bias)` over the last dimension of a contiguous `f32` tensor.
+struct BiasThen<'a, F> {
     bias: &'a [f32],
+    activation: F,
+    name: &'static str,
 }
 
-impl CustomOp1 for BiasGelu<'_> {
+impl<F: Fn(f32) -> f32> CustomOp1 for BiasThen<'_, F> {
     fn name(&self) -> &'static str {
-        "bias-gelu-erf"
+        self.name
     }
 
     fn cpu_fwd(
@@ -34,7 +36,11 @@ impl CustomOp1 for BiasGelu<'_> {
         }
         let mut out = Vec::with_capacity(src.len());
         for row in src.chunks_exact(width) {
-            out.extend(row.iter().zip(self.bias).map(|(&x, &b)| gelu_erf(x + b)));
+            out.extend(
+                row.iter()
+                    .zip(self.bias)
+                    .map(|(&x, &b)| (self.activation)(x + b)),
+            );
         }
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
@@ -88,9 +94,22 @@ fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout) -> candle_core::
     }
 }
 
+/// `x + bias`, `bias` applying to the last dimension.
+pub(super) fn add_bias(x: &Tensor, bias: &[f32]) -> candle_core::Result<Tensor> {
+    x.apply_op1_no_bwd(&BiasThen {
+        bias,
+        activation: |v| v,
+        name: "bias",
+    })
+}
+
 /// `gelu(x + bias)`, `bias` applying to the last dimension.
 pub(super) fn bias_gelu(x: &Tensor, bias: &[f32]) -> candle_core::Result<Tensor> {
-    x.apply_op1_no_bwd(&BiasGelu { bias })
+    x.apply_op1_no_bwd(&BiasThen {
+        bias,
+        activation: gelu_erf,
+        name: "bias-gelu-erf",
+    })
 }
 
 /// Softmax of attention scores `[batch, heads, queries, keys]` over each sequence's first
@@ -132,6 +151,8 @@ mod tests {
             .broadcast_add(&Tensor::new(bias.as_slice(), &Device::Cpu)?)?
             .gelu_erf()?;
         assert!(max_difference(&bias_gelu(&x, &bias)?, &want) < 5e-6);
+        let plain = x.broadcast_add(&Tensor::new(bias.as_slice(), &Device::Cpu)?)?;
+        assert_eq!(max_difference(&add_bias(&x, &bias)?, &plain), 0.0);
         assert!(bias_gelu(&x, &bias[..6]).is_err());
         assert!(bias_gelu(&x.transpose(1, 2)?, &bias[..5]).is_err());
         Ok(())
