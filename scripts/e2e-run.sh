@@ -19,7 +19,7 @@ fi
 port=4444
 native=4445
 for p in $port $native; do
-  if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+  if (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null; then
     echo "port $p already in use: stop the previous tauri-driver or WebKitWebDriver" >&2
     exit 1
   fi

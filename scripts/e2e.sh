@@ -6,6 +6,7 @@
 # test index (built by the CLI if missing), then drives the app with tauri-driver under Xvfb.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=/dev/null  # rustup's environment, outside the repository
 if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 
 offline=0

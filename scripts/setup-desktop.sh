@@ -21,6 +21,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${missing[@]}" libwebkit2gtk-4.1-0
 fi
 
+# shellcheck source=/dev/null  # rustup's environment, outside the repository
 if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "Installation de tauri-driver"

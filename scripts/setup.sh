@@ -24,11 +24,13 @@ fi
 
 # Rust toolchain (edition 2024 needs Rust >= 1.85; Debian's rustc is older).
 if ! command -v cargo >/dev/null 2>&1; then
+  # shellcheck source=/dev/null  # rustup's environment, outside the repository
   if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "Installation de Rust (rustup)"
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c rustfmt,clippy
+  # shellcheck source=/dev/null  # rustup's environment, outside the repository
   . "$HOME/.cargo/env"
 fi
 

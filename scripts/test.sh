@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 bash scripts/setup-desktop.sh
+# shellcheck source=/dev/null  # rustup's environment, outside the repository
 if [ -f "$HOME/.cargo/env" ]; then . "$HOME/.cargo/env"; fi
 
+echo "== shell scripts: syntax and shellcheck"
+bash scripts/check-scripts.sh
 echo "== front end: type check, bundle (the shell embeds ui/dist), unit tests"
 (cd ui && npm run build && npx vitest run)
 echo "== cargo fmt --check"
