@@ -85,6 +85,35 @@ def wait_ready(driver):
     wait(driver, lambda d: find(d, "#question-input") and find(d, "#question-input")[0].is_enabled(), 300, "index ready")
 
 
+def text_of(driver, element):
+    # The DOM text as written: WebDriver's `.text` is the rendered one, which CSS shapes.
+    return driver.execute_script("return arguments[0].textContent", element) or ""
+
+
+def norm(text):
+    return " ".join(text.split())
+
+
+def comes_before(driver, first, second):
+    return driver.execute_script(
+        "return !!(arguments[0].compareDocumentPosition(arguments[1]) & Node.DOCUMENT_POSITION_FOLLOWING)",
+        first,
+        second,
+    )
+
+
+def open_in_panel(driver, element, article_id, timeout=20):
+    """Clicks what opens an article and waits for the panel to show that article's text."""
+    element.click()
+    wait(
+        driver,
+        lambda d: find(d, f'#article-panel[data-article-id="{article_id}"] #article-text'),
+        timeout,
+        f"article {article_id} opened in the panel",
+    )
+    return one(driver, "#article-panel")
+
+
 def ask(driver, question):
     box = one(driver, "#question-input")
     box.click()
@@ -127,8 +156,18 @@ try:
     wait(driver, lambda d: not find(d, "#live-answer") and find(d, "[data-role=answer]"), 300, "answer finished")
     final = find(driver, "[data-role=answer] .vg-answer-text")[-1].text
     assert final and partial, (partial, final)
-    chips = wait(driver, lambda d: find(d, ".vg-citation-chip"), 10, "citation chips")
-    assert any("414" in c.text for c in chips), [c.text for c in chips]
+    first_answer = find(driver, "[data-role=answer]")[-1]
+    synthesis = first_answer.find_elements(By.CSS_SELECTOR, "[data-testid=synthesis]")
+    assert synthesis, "the synthesis block (or the sentence replacing it) is shown"
+    usable = synthesis[0].get_attribute("data-usable") == "true"
+    if usable:
+        chips = wait(driver, lambda d: find(d, ".vg-citation-chip"), 10, "citation chips")
+        assert any("414" in c.text for c in chips), [c.text for c in chips]
+    else:
+        # The engine found the model's text unusable: it shows its own sentence instead, and
+        # no citation of a text that is not shown.
+        print(f"   synthesis judged unusable: {final!r}", flush=True)
+        chips = []
     assert "IA" in one(driver, ".vg-answer-footer").text
     assert DEFAULT_MODEL in one(driver, ".vg-answer-footer").text
     sources = [c.text for c in find(driver, ".vg-source-chip")]
@@ -136,7 +175,16 @@ try:
     shot(driver, "03-chat-citations")
 
     step("open a citation: the article with its supporting passage")
-    next(c for c in chips if "414" in c.text).click()
+    if chips:
+        next(c for c in chips if "414" in c.text).click()
+    else:
+        # No citation to open: the article 414 passage of the extract opens it the same way.
+        passage_414 = next(
+            (p for p in find(driver, "[data-testid=extract-passage]") if p.get_attribute("data-article-id") == "CD-art-414"),
+            None,
+        )
+        assert passage_414, "no citation and no passage of article 414 in the extract"
+        passage_414.click()
     title = one(driver, "#article-title", 10)
     wait(driver, lambda d: "414" in one(d, "#article-title").text, 10, "article 414 opened")
     text = one(driver, "#article-text").text
@@ -149,6 +197,58 @@ try:
     one(driver, "#tab-versions").click()
     wait(driver, lambda d: "2019" in one(d, "#article-versions").text or "01/07/2019" in one(d, "#article-versions").text, 10, "versions tab")
     shot(driver, "05-article-versions")
+    one(driver, "#article-close").click()
+
+    step("the answer quotes the code first: passages of its sources, then the synthesis")
+    first_answer = find(driver, "[data-role=answer]")[-1]
+    extract = first_answer.find_elements(By.CSS_SELECTOR, "[data-testid=extract]")
+    assert extract and extract[0].is_displayed(), "the « Ce que dit le code » block is shown"
+    assert "Ce que dit le code" in extract[0].text, extract[0].text
+    synthesis = first_answer.find_elements(By.CSS_SELECTOR, "[data-testid=synthesis]")
+    assert synthesis, "the synthesis block is shown"
+    assert comes_before(driver, extract[0], synthesis[0]), "the extract comes before the synthesis"
+    passages = extract[0].find_elements(By.CSS_SELECTOR, "[data-testid=extract-passage]")
+    assert passages, "the extract lists passages"
+    quoted = [
+        (p.get_attribute("data-article-id"), norm(text_of(driver, p.find_element(By.CSS_SELECTOR, "[data-testid=extract-text]"))))
+        for p in passages
+    ]
+    assert all(text for _, text in quoted), quoted
+    # The text of every article shown in the sources, read from the article panel.
+    source_texts = {}
+    for chip in first_answer.find_elements(By.CSS_SELECTOR, ".vg-source-chip"):
+        source_id = chip.get_attribute("data-article-id")
+        if not source_id or source_id.startswith("DOC:") or source_id in source_texts:
+            continue
+        panel = open_in_panel(driver, chip, source_id)
+        source_texts[source_id] = norm(text_of(driver, panel.find_element(By.CSS_SELECTOR, "#article-text")))
+        one(driver, "#article-close").click()
+    assert source_texts, "articles shown in the sources"
+    assert any(text in article for _, text in quoted for article in source_texts.values()), (
+        quoted,
+        list(source_texts),
+    )
+    shot(driver, "03b-chat-extract")
+
+    step("a passage of the extract opens its article with that passage highlighted")
+    first_id, first_text = quoted[0]
+    panel = open_in_panel(driver, passages[0], first_id)
+    marks = wait(driver, lambda d: find(d, "#article-text [data-testid=article-highlight]"), 10, "passage highlighted")
+    highlighted = [norm(text_of(driver, m)) for m in marks]
+    assert first_text in highlighted, (first_text, highlighted)
+    # Scrolled into view: the highlighted passage lies within the panel's visible height.
+    wait(
+        driver,
+        lambda d: d.execute_script(
+            "const m = arguments[0].getBoundingClientRect(), p = arguments[1].getBoundingClientRect();"
+            "return m.bottom > p.top && m.top < p.bottom;",
+            marks[0],
+            panel,
+        ),
+        5,
+        "the highlighted passage scrolled into view",
+    )
+    shot(driver, "04b-article-at-passage")
     one(driver, "#article-close").click()
 
     step(f"settings: choose the model {MODEL}")
@@ -255,7 +355,9 @@ try:
     item = wait(driver, lambda d: [li for li in find(d, "#conversation-list li") if QUESTION[:30] in li.text], 30, "conversation listed")
     item[0].find_element(By.CSS_SELECTOR, "button.vg-conv").click()
     wait(driver, lambda d: len(find(d, "[data-role=answer]")) >= 2, 20, "both answers shown")
-    assert find(driver, ".vg-citation-chip"), "citations kept"
+    if usable:
+        assert find(driver, ".vg-citation-chip"), "citations kept"
+    assert find(driver, "[data-testid=extract-passage]"), "the extract kept"
     assert find(driver, "#stopped-badge"), "stopped answer kept as stopped"
     shot(driver, "09-after-restart")
     assert csp_violations(driver) == []

@@ -18,6 +18,10 @@ export type View = "chat" | "search" | "settings";
 export interface OpenArticle {
   id: string;
   passage?: string;
+  /** Where the passage lies in the article text, in UTF-16 code units (passages of the extract). */
+  range?: [number, number];
+  /** The passage's place in the article ("I, 2°"), for passages of the extract. */
+  location?: string;
 }
 
 export function App() {

@@ -15,5 +15,7 @@ export function abstentionText(answer: Answer): string {
       return "Les articles trouvés ne répondent pas à la question.";
     case "model_abstained":
       return "Le modèle n'a pas trouvé la réponse dans les articles fournis.";
+    case "missing_article":
+      return `La question cite un numéro d'article (${a.written.join(", ")}) qui n'existe pas dans les codes chargés.`;
   }
 }

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent, isRunning, requestStop, segmentAnswer, startAnswer } from "./answerState";
-import type { Answer, Citation } from "./types";
+import {
+  applyEvent,
+  citationCheck,
+  extractOf,
+  isRunning,
+  missingArticlesOf,
+  requestStop,
+  segmentAnswer,
+  startAnswer,
+  synthesisOf,
+} from "./answerState";
+import type { Answer, Citation, ExtractPassage } from "./types";
 
 const citation = (article: string, written_as = `[art. ${article}]`): Citation => ({
   id: `CD-art-${article}`,
@@ -62,6 +72,82 @@ describe("the streamed answer", () => {
     expect(s.status).toBe("error");
     expect(s.error).toBe("La question est vide.");
     expect(isRunning(s)).toBe(false);
+  });
+});
+
+const passage60: ExtractPassage = {
+  id: "CD-art-60",
+  article: "60",
+  code: "Code des douanes",
+  label: "art. 60",
+  edition: "2025-07-13",
+  location: "I, 2°",
+  text: "2° les marchandises prohibées ;",
+  lead: "Sont soumis à la visite :",
+  range: [120, 153],
+  utf16_range: [118, 148],
+  score: 0.82,
+};
+
+const UNUSABLE = "Le modèle n'a pas produit de synthèse exploitable : reportez-vous aux passages du code ci-dessus.";
+
+describe("the extract and the synthesis verdict", () => {
+  it("keeps the extract sent first and shows the engine's sentence for an unusable synthesis", () => {
+    let s = startAnswer("Que prévoit l'article 60 ?");
+    s = applyEvent(s, { type: "extract", passages: [passage60] });
+    // The extract arrives before the sources and before any token.
+    expect(s.extract).toEqual([passage60]);
+    expect(s.status).toBe("waiting");
+    s = applyEvent(s, { type: "sources", sources: [], withheld: [] });
+    s = applyEvent(s, { type: "token", text: "Article 60 : Article 60 : " });
+    s = applyEvent(s, { type: "token", text: "Article 60 :" });
+    expect(s.text).toBe("Article 60 : Article 60 : Article 60 :");
+    expect(s.extract).toEqual([passage60]);
+    s = applyEvent(s, {
+      type: "done",
+      answer: answer({
+        answer: UNUSABLE,
+        citations: [],
+        extract: [passage60],
+        synthesis: { usable: false, issue: "repetition" },
+      }),
+    });
+    expect(s.status).toBe("done");
+    // The streamed repetition is gone: what is shown is the engine's plain sentence.
+    expect(s.text).toBe(UNUSABLE);
+    expect(s.text).not.toContain("Article 60 :");
+    expect(s.extract).toEqual([passage60]);
+    expect(synthesisOf(s.answer)).toEqual({ usable: false, issue: "repetition" });
+  });
+
+  it("takes the final answer's extract over the streamed one", () => {
+    const other = { ...passage60, id: "CD-art-61", article: "61", label: "art. 61" };
+    let s = applyEvent(startAnswer("q"), { type: "extract", passages: [passage60] });
+    s = applyEvent(s, { type: "done", answer: answer({ extract: [other] }) });
+    expect(s.extract.map((p) => p.id)).toEqual(["CD-art-61"]);
+  });
+
+  it("reads answers stored before the extract as usable, with no extract and no missing article", () => {
+    const old = answer();
+    expect(extractOf(old)).toEqual([]);
+    expect(synthesisOf(old)).toEqual({ usable: true, issue: null });
+    expect(missingArticlesOf(old)).toEqual([]);
+    expect(synthesisOf(null).usable).toBe(true);
+  });
+});
+
+describe("the check mark of a citation", () => {
+  it("is given only to a valid citation of a relevant passage", () => {
+    expect(citationCheck({ ...citation("414"), valid: true, relevant: true })).toBe("verified");
+    expect(citationCheck({ ...citation("414"), valid: true, relevant: false })).toBe("off_topic");
+    expect(citationCheck({ ...citation("414"), valid: false, relevant: true })).toBe("invalid");
+    expect(citationCheck({ ...citation("414"), valid: false, relevant: false })).toBe("invalid");
+  });
+
+  it("treats a citation stored before relevance was checked as relevant", () => {
+    const old = citation("414");
+    expect(old.relevant).toBeUndefined();
+    expect(citationCheck(old)).toBe("verified");
   });
 });
 

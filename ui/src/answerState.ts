@@ -1,13 +1,24 @@
 // The state of the answer being streamed, as a pure reducer over the engine's events, so that
 // its logic is tested without a window.
 
-import type { Answer, AnswerEvent, Citation, RejectedCitation, SourceInfo } from "./types";
+import type {
+  Answer,
+  AnswerEvent,
+  Citation,
+  ExtractPassage,
+  MissingArticle,
+  RejectedCitation,
+  SourceInfo,
+  Synthesis,
+} from "./types";
 
 export type LiveStatus = "waiting" | "streaming" | "checking" | "done" | "stopped" | "error";
 
 export interface LiveAnswer {
   question: string;
   status: LiveStatus;
+  /** The passages of the code quoted first, before the model writes anything. */
+  extract: ExtractPassage[];
   sources: SourceInfo[];
   text: string;
   citations: Citation[];
@@ -21,6 +32,7 @@ export function startAnswer(question: string): LiveAnswer {
   return {
     question,
     status: "waiting",
+    extract: [],
     sources: [],
     text: "",
     citations: [],
@@ -33,6 +45,8 @@ export function startAnswer(question: string): LiveAnswer {
 
 export function applyEvent(state: LiveAnswer, event: AnswerEvent): LiveAnswer {
   switch (event.type) {
+    case "extract":
+      return { ...state, extract: event.passages };
     case "sources":
       return { ...state, sources: event.sources };
     case "token":
@@ -44,8 +58,10 @@ export function applyEvent(state: LiveAnswer, event: AnswerEvent): LiveAnswer {
       return {
         ...state,
         status: stopped ? "stopped" : "done",
-        // The final text has rejected citations removed and sources written as articles.
+        // The final text has rejected citations removed and sources written as articles; when
+        // the model's text is no usable synthesis, it is the engine's sentence saying so.
         text: event.answer.answer,
+        extract: event.answer.extract ?? state.extract,
         citations: event.answer.citations,
         rejected: event.answer.rejected_citations,
         answer: event.answer,
@@ -54,6 +70,34 @@ export function applyEvent(state: LiveAnswer, event: AnswerEvent): LiveAnswer {
     case "error":
       return { ...state, status: "error", error: event.message_fr };
   }
+}
+
+/** The passages quoted first; none in answers stored before they existed. */
+export function extractOf(answer: Answer | null): ExtractPassage[] {
+  return answer?.extract ?? [];
+}
+
+const USABLE: Synthesis = { usable: true, issue: null };
+
+/** Whether the model's text is a usable synthesis (old answers and answers in progress are). */
+export function synthesisOf(answer: Answer | null): Synthesis {
+  return answer?.synthesis ?? USABLE;
+}
+
+export function missingArticlesOf(answer: Answer | null): MissingArticle[] {
+  return answer?.missing_articles ?? [];
+}
+
+/**
+ * How a checked citation is shown: `verified` (✓) only when its quotations are in the source
+ * AND the cited passage is among those ranked relevant to the question; `off_topic` when the
+ * source has the passage but it does not bear on the question; `invalid` otherwise.
+ */
+export type CitationCheck = "verified" | "off_topic" | "invalid";
+
+export function citationCheck(c: Citation): CitationCheck {
+  if (!c.valid) return "invalid";
+  return c.relevant === false ? "off_topic" : "verified";
 }
 
 export function requestStop(state: LiveAnswer): LiveAnswer {

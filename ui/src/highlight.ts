@@ -108,3 +108,25 @@ export function splitByRanges(text: string, ranges: Range[]): { text: string; ma
   if (last < text.length) out.push({ text: text.slice(last), marked: false });
   return out;
 }
+
+/** Collapses runs of white space, for comparing a passage with the text it was taken from. */
+export function normaliseSpace(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
+}
+
+/**
+ * Where to highlight a passage given by the engine as a UTF-16 range of the article text (the
+ * unit JavaScript strings are indexed in). The range is trusted only when it lies in the text
+ * and covers the passage's own words; otherwise — a stale range, or one counted in bytes — the
+ * passage is looked for in the text, as for a citation.
+ */
+export function passageRanges(text: string, range: [number, number] | undefined, passage: string | undefined): Range[] {
+  if (range) {
+    const [start, end] = range;
+    const inText = Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= text.length;
+    if (inText && (passage === undefined || normaliseSpace(text.slice(start, end)) === normaliseSpace(passage))) {
+      return [{ start, end }];
+    }
+  }
+  return passage ? findPassage(text, passage) : [];
+}

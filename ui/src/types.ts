@@ -36,6 +36,11 @@ export interface Citation {
   quotes: QuoteCheck[];
   written_as: string;
   now_at: string[];
+  /**
+   * Whether the cited passage is among the passages ranked relevant to the question; absent in
+   * old answers (read as true). Only a valid and relevant citation is shown as verified.
+   */
+  relevant?: boolean;
 }
 
 export interface RejectedCitation {
@@ -48,7 +53,9 @@ export type Abstention =
   | { kind: "out_of_scope"; subject: string }
   | { kind: "no_sources" }
   | { kind: "model_judged_irrelevant" }
-  | { kind: "model_abstained" };
+  | { kind: "model_abstained" }
+  /** Every article number the question names is missing from the loaded codes. */
+  | { kind: "missing_article"; written: string[] };
 
 export interface ClosestArticle {
   id: string;
@@ -57,6 +64,53 @@ export interface ClosestArticle {
   path: string[];
   edition: string;
   excerpt: string;
+}
+
+/** One passage of an article, quoted verbatim as what the code says on the question. */
+export interface ExtractPassage {
+  /** Article id, as in `SourceInfo.id` and `Citation.id` ("CD-art-60"). */
+  id: string;
+  article: string;
+  code: string;
+  /** How the article is cited: "art. 60", "art. L. 312-1 CIBS". */
+  label: string;
+  edition: string;
+  /** Place of the passage in the article: "I, 2°", "al. 3". */
+  location: string;
+  /** The passage, verbatim from the article text. */
+  text: string;
+  /** For an item of a list: the sentence that introduces the list. */
+  lead: string | null;
+  /** Byte range in the article text (UTF-8): not for JavaScript strings. */
+  range: [number, number];
+  /** The same range in UTF-16 code units: the one to slice and highlight with. */
+  utf16_range: [number, number];
+  score: number;
+}
+
+/** Why the model's text was not kept as a synthesis. */
+export type SynthesisIssue =
+  | "empty"
+  | "header_only"
+  | "copy"
+  | "repetition"
+  | "irrelevant_citations"
+  | "ungrounded"
+  | "no_model";
+
+export interface Synthesis {
+  usable: boolean;
+  issue: SynthesisIssue | null;
+  /** Whether generation was stopped at a repeated sentence (the text cut before it). */
+  repetition_stopped?: boolean;
+}
+
+/** An article number the question named that none of the loaded codes has. */
+export interface MissingArticle {
+  written: string;
+  code: string | null;
+  /** The nearest existing articles, as cited ("art. 414-2", "art. L. 312-1 CIBS"). */
+  nearest: string[];
 }
 
 export interface Answer {
@@ -75,12 +129,29 @@ export interface Answer {
   date: string | null;
   model: { name: string; sha256: string };
   corpus: { hash: string; editions: string[] };
-  timings: { retrieval_ms: number; first_token_ms: number | null; total_ms: number };
+  timings: {
+    retrieval_ms: number;
+    /** From the question to the extract; absent when there is none and in old answers. */
+    extract_ms?: number | null;
+    first_token_ms: number | null;
+    total_ms: number;
+  };
+  /** Tokens of the prompt given to the model; absent when it was not called. */
+  prompt_tokens?: number | null;
   stop: string | null;
+  /** The passages quoted before the synthesis; absent from old answers (read as none). */
+  extract?: ExtractPassage[];
+  /** Whether the model's text is a usable synthesis; absent from old answers (read as usable). */
+  synthesis?: Synthesis;
+  /** The model's text when it was set aside: kept for the journal, never shown as the answer. */
+  set_aside_text?: string | null;
+  /** Absent from old answers (read as none). */
+  missing_articles?: MissingArticle[];
 }
 
 /** One step of an answer, as the engine streams it (`AnswerEvent`). */
 export type AnswerEvent =
+  | { type: "extract"; passages: ExtractPassage[] }
   | { type: "sources"; sources: SourceInfo[]; withheld: WithheldSource[] }
   | { type: "token"; text: string }
   | { type: "citations"; citations: Citation[]; rejected: RejectedCitation[] }

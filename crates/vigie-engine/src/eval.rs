@@ -22,6 +22,9 @@ pub struct EvalQuestion {
     /// Kind (`paraphrase`, `article-number`, `multi`, `cibs`, `unanswerable`).
     #[serde(default)]
     pub kind: String,
+    /// The short fact a correct answer contains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_key: Option<String>,
 }
 
 impl EvalQuestion {
@@ -149,7 +152,26 @@ mod tests {
             question: "?".into(),
             gold: gold.iter().map(|s| s.to_string()).collect(),
             kind: kind.into(),
+            answer_key: None,
         }
+    }
+
+    #[test]
+    fn key_fact_recall_counts_stemmed_content_words() {
+        let key = "Retenue de 30 jours, renouvelable";
+        let recall = key_fact_recall(
+            key,
+            "La retenue ne peut excéder trente jours ; elle est renouvelée.",
+        )
+        .unwrap_or(0.0);
+        // « retenue », « jours » match, « 30 » does not (« trente »); « renouvelable » and
+        // « renouvelée » share their stem only if the stemmer says so: at least 2 of 4.
+        assert!((0.5..1.0).contains(&recall), "{recall}");
+        assert_eq!(key_fact_recall("de la", "rien"), None);
+        assert_eq!(
+            key_fact_recall("non : pas de transaction", "la transaction"),
+            Some(1.0)
+        );
     }
 
     fn ids(v: &[&str]) -> Vec<String> {
@@ -202,6 +224,25 @@ pub struct AnswerOutcome {
     pub first_token_ms: Option<f64>,
     /// Whole answer.
     pub total_ms: f64,
+    /// Article ids of the extract's passages, best first.
+    pub extract_ids: Vec<String>,
+    /// Time from the question to the extract.
+    pub extract_ms: Option<f64>,
+    /// Share of the answer key's content words (stemmed) found in the extract.
+    pub key_recall_extract: Option<f64>,
+    /// Same, in the model's text (set aside or not), when the model was called.
+    pub key_recall_answer: Option<f64>,
+    /// Whether the model was called.
+    pub generated: bool,
+    /// Why the model's text was set aside, when it was.
+    pub synthesis_issue: Option<String>,
+    /// Whether generation was stopped at a repeated sentence.
+    pub repetition_stopped: bool,
+    /// Citations with a verbatim quotation but outside the passages ranked relevant (shown
+    /// without « ✓ »).
+    pub citations_off_question: usize,
+    /// Prompt tokens, when the model was called.
+    pub prompt_tokens: Option<usize>,
 }
 
 /// Abstention and citation figures over a question set.
@@ -235,6 +276,162 @@ pub struct AnswerEvalReport {
     pub first_token_ms_p50: Option<f64>,
     /// Median whole-answer time.
     pub total_ms_p50: f64,
+    /// The extract, overall (answerable questions) and per kind.
+    pub extract: ExtractReport,
+    /// Per question kind.
+    pub extract_per_kind: BTreeMap<String, ExtractReport>,
+}
+
+/// What the extract and the synthesis were worth over a set of questions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExtractReport {
+    /// Answerable questions.
+    pub questions: usize,
+    /// A passage of a gold article is the first of the extract.
+    pub extract_at_1: f64,
+    /// A passage of a gold article is among the first three.
+    pub extract_at_3: f64,
+    /// Mean share of the answer key's content words in the extract.
+    pub key_recall_extract: f64,
+    /// Mean share of the answer key's content words in the model's text (answers that
+    /// called the model).
+    pub key_recall_answer: Option<f64>,
+    /// Answers that called the model.
+    pub generated: usize,
+    /// Of those, texts set aside as a copy of the sources.
+    pub copy_rate: f64,
+    /// Texts set aside as a source header only.
+    pub header_only_rate: f64,
+    /// Generations stopped at a repeated sentence.
+    pub repetition_rate: f64,
+    /// Texts set aside for any reason.
+    pub set_aside_rate: f64,
+    /// Citations shown without « ✓ » because their passage does not concern the question.
+    pub citations_off_question: usize,
+    /// Median time to the extract.
+    pub extract_ms_p50: Option<f64>,
+    /// 95th percentile of the time to the extract.
+    pub extract_ms_p95: Option<f64>,
+    /// Median time to first token.
+    pub first_token_ms_p50: Option<f64>,
+    /// Median prompt tokens.
+    pub prompt_tokens_p50: Option<f64>,
+}
+
+fn percentile(mut values: Vec<f64>, p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let rank = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    Some(values[rank - 1])
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// The extract figures of some outcomes (answerable questions only).
+pub fn extract_report<'a>(outcomes: impl Iterator<Item = &'a AnswerOutcome>) -> ExtractReport {
+    let answerable: Vec<&AnswerOutcome> = outcomes.filter(|o| !o.gold.is_empty()).collect();
+    let n = answerable.len();
+    let hit =
+        |o: &&AnswerOutcome, k: usize| o.extract_ids.iter().take(k).any(|id| o.gold.contains(id));
+    let share = |count: usize, of: usize| {
+        if of == 0 {
+            0.0
+        } else {
+            count as f64 / of as f64
+        }
+    };
+    let generated: Vec<&&AnswerOutcome> = answerable.iter().filter(|o| o.generated).collect();
+    let issue = |name: &str| {
+        generated
+            .iter()
+            .filter(|o| o.synthesis_issue.as_deref() == Some(name))
+            .count()
+    };
+    ExtractReport {
+        questions: n,
+        extract_at_1: share(answerable.iter().filter(|o| hit(o, 1)).count(), n),
+        extract_at_3: share(answerable.iter().filter(|o| hit(o, 3)).count(), n),
+        key_recall_extract: mean(
+            &answerable
+                .iter()
+                .filter_map(|o| o.key_recall_extract)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or(0.0),
+        key_recall_answer: mean(
+            &generated
+                .iter()
+                .filter_map(|o| o.key_recall_answer)
+                .collect::<Vec<_>>(),
+        ),
+        generated: generated.len(),
+        copy_rate: share(issue("copy"), generated.len()),
+        header_only_rate: share(issue("header_only"), generated.len()),
+        repetition_rate: share(
+            generated.iter().filter(|o| o.repetition_stopped).count(),
+            generated.len(),
+        ),
+        set_aside_rate: share(
+            generated
+                .iter()
+                .filter(|o| o.synthesis_issue.is_some())
+                .count(),
+            generated.len(),
+        ),
+        citations_off_question: answerable.iter().map(|o| o.citations_off_question).sum(),
+        extract_ms_p50: percentile(
+            answerable.iter().filter_map(|o| o.extract_ms).collect(),
+            0.5,
+        ),
+        extract_ms_p95: percentile(
+            answerable.iter().filter_map(|o| o.extract_ms).collect(),
+            0.95,
+        ),
+        first_token_ms_p50: percentile(
+            generated.iter().filter_map(|o| o.first_token_ms).collect(),
+            0.5,
+        ),
+        prompt_tokens_p50: percentile(
+            generated
+                .iter()
+                .filter_map(|o| o.prompt_tokens.map(|t| t as f64))
+                .collect(),
+            0.5,
+        ),
+    }
+}
+
+/// Share of the content words of `key` (analysed: stemmed, accents folded, stop words out)
+/// that `text` holds; none when the key has no content word. The answer's polarity (« oui »,
+/// « non ») is no fact a sentence of the law can hold: it is not counted.
+pub fn key_fact_recall(key: &str, text: &str) -> Option<f64> {
+    use tantivy::tokenizer::TokenStream;
+    const POLARITY: [&str; 2] = ["oui", "non"];
+    let terms = |t: &str| -> std::collections::HashSet<String> {
+        let mut analyzer = crate::index::french_analyzer();
+        let mut stream = analyzer.token_stream(t);
+        let mut out = std::collections::HashSet::new();
+        while stream.advance() {
+            let token = &stream.token().text;
+            if !POLARITY.contains(&token.as_str()) {
+                out.insert(token.clone());
+            }
+        }
+        out
+    };
+    let key_terms = terms(key);
+    if key_terms.is_empty() {
+        return None;
+    }
+    let text_terms = terms(text);
+    Some(
+        key_terms.iter().filter(|t| text_terms.contains(*t)).count() as f64
+            / key_terms.len() as f64,
+    )
 }
 
 fn median(mut values: Vec<f64>) -> Option<f64> {
@@ -283,5 +480,17 @@ pub fn evaluate_answers(outcomes: &[AnswerOutcome]) -> AnswerEvalReport {
         answers_citing_gold: ratio(citing_gold, answered.len(), 0.0),
         first_token_ms_p50: median(outcomes.iter().filter_map(|o| o.first_token_ms).collect()),
         total_ms_p50: median(outcomes.iter().map(|o| o.total_ms).collect()).unwrap_or(0.0),
+        extract: extract_report(outcomes.iter()),
+        extract_per_kind: outcomes
+            .iter()
+            .filter(|o| !o.gold.is_empty())
+            .map(|o| o.kind.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|kind| {
+                let report = extract_report(outcomes.iter().filter(|o| o.kind == kind));
+                (kind, report)
+            })
+            .collect(),
     }
 }

@@ -152,6 +152,23 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
         let _ = writeln!(out, "### Réponse de Vigie\n");
         match (&ex.answer, ex.unreadable_answer) {
             (Some((answer, stopped)), _) => {
+                if !answer.extract.is_empty() {
+                    let _ = writeln!(out, "**Ce que dit le code**\n");
+                    for p in &answer.extract {
+                        let _ = writeln!(
+                            out,
+                            "- {}, {} (édition du {}) : « {} »",
+                            p.label,
+                            p.location,
+                            p.edition,
+                            p.text.trim()
+                        );
+                    }
+                    out.push('\n');
+                    if !answer.abstained {
+                        let _ = writeln!(out, "**Synthèse du modèle (à vérifier)**\n");
+                    }
+                }
                 if answer.abstained {
                     let why = answer
                         .abstention
@@ -184,11 +201,7 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
                 if !answer.citations.is_empty() {
                     let _ = writeln!(out, "**Citations vérifiées**\n");
                     for c in &answer.citations {
-                        let mark = if c.valid {
-                            "✓"
-                        } else {
-                            "✗ citation introuvable"
-                        };
+                        let mark = citation_mark(c);
                         let _ = writeln!(
                             out,
                             "- {mark} {} — « {} »",
@@ -239,6 +252,17 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
         }
     }
     out
+}
+
+/// The mark of a citation: « ✓ » only for a verbatim passage that concerns the question.
+fn citation_mark(c: &crate::answer::Citation) -> &'static str {
+    if !c.valid {
+        "✗ citation introuvable"
+    } else if !c.relevant {
+        "○ passage sans rapport avec la question"
+    } else {
+        "✓"
+    }
 }
 
 /// Escapes text for HTML.
@@ -293,6 +317,25 @@ fn html(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> Stri
         );
         match (&ex.answer, ex.unreadable_answer) {
             (Some((answer, stopped)), _) => {
+                if !answer.extract.is_empty() {
+                    let _ = writeln!(out, "<p><strong>Ce que dit le code</strong></p>");
+                    for p in &answer.extract {
+                        let _ = writeln!(
+                            out,
+                            "<p>{}, {} (édition du {}) :</p>\n<blockquote>{}</blockquote>",
+                            escape_html(&p.label),
+                            escape_html(&p.location),
+                            escape_html(&p.edition),
+                            escape_html(p.text.trim())
+                        );
+                    }
+                    if !answer.abstained {
+                        let _ = writeln!(
+                            out,
+                            "<p><strong>Synthèse du modèle (à vérifier)</strong></p>"
+                        );
+                    }
+                }
                 if answer.abstained {
                     let why = answer
                         .abstention
@@ -327,11 +370,7 @@ fn html(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> Stri
                 if !answer.citations.is_empty() {
                     let _ = writeln!(out, "<p><strong>Citations vérifiées</strong></p><ul>");
                     for c in &answer.citations {
-                        let mark = if c.valid {
-                            "✓"
-                        } else {
-                            "✗ citation introuvable"
-                        };
+                        let mark = citation_mark(c);
                         let _ = writeln!(
                             out,
                             "<li>{mark} {} — « {} »</li>",

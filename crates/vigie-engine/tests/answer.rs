@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use vigie_engine::answer::{
     Abstention, AnswerError, AnswerEvent, AnswerRequest, Answerer, ModelIdentity, QuestionIssue,
+    SynthesisIssue,
 };
 use vigie_engine::llm::{
     CandleGenerator, GenerationWorker, LoadOptions, ScriptedGenerator, SinkControl, StopReason,
@@ -57,6 +58,22 @@ fn ask_collect(
     (result, events)
 }
 
+/// The `sources` event (it follows the extract).
+fn sources_event(
+    events: &[AnswerEvent],
+) -> (
+    &Vec<vigie_engine::answer::SourceInfo>,
+    &Vec<vigie_engine::answer::WithheldSource>,
+) {
+    events
+        .iter()
+        .find_map(|e| match e {
+            AnswerEvent::Sources { sources, withheld } => Some((sources, withheld)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no sources event: {events:?}"))
+}
+
 fn short_request(question: &str) -> AnswerRequest {
     let mut request = AnswerRequest::new(question);
     request.options.max_tokens = 48;
@@ -72,9 +89,27 @@ fn the_pipeline_streams_sources_tokens_citations_then_done_with_the_real_model()
     let (result, events) = ask_collect(&answerer, &request, &mut worker);
     let answer = result.unwrap_or_else(|e| panic!("{e}"));
 
-    let AnswerEvent::Sources { sources, .. } = &events[0] else {
-        panic!("first event is not the sources: {:?}", events[0]);
+    let AnswerEvent::Extract { passages } = &events[0] else {
+        panic!("first event is not the extract: {:?}", events[0]);
     };
+    assert!(
+        passages.iter().all(|p| p.id == "CD-art-414"),
+        "the extract of a question naming an article comes from it: {passages:?}"
+    );
+    let article = &common::shared_retriever()
+        .0
+        .corpus()
+        .get("CD-art-414")
+        .cloned();
+    let text = &article.as_ref().unwrap_or_else(|| panic!("art. 414")).text;
+    for p in passages {
+        assert_eq!(
+            &text[p.range.0..p.range.1],
+            p.text,
+            "the range points at the passage"
+        );
+    }
+    let (sources, _) = sources_event(&events);
     assert_eq!(sources[0].id, "CD-art-414", "the named article comes first");
     assert!(sources.iter().enumerate().all(|(i, s)| s.number == i + 1));
     let tokens: String = events
@@ -88,6 +123,7 @@ fn the_pipeline_streams_sources_tokens_citations_then_done_with_the_real_model()
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| match e {
+            AnswerEvent::Extract { .. } => "extract",
             AnswerEvent::Sources { .. } => "sources",
             AnswerEvent::Token { .. } => "token",
             AnswerEvent::Citations { .. } => "citations",
@@ -159,9 +195,7 @@ fn the_prompt_fits_the_context_left_after_the_answer_and_says_what_was_trimmed()
     request.options.max_tokens = 8;
     let (result, events) = ask_collect(&answerer, &request, &mut worker);
     let answer = result.unwrap_or_else(|e| panic!("{e}"));
-    let AnswerEvent::Sources { sources, .. } = &events[0] else {
-        panic!("no sources event");
-    };
+    let (sources, _) = sources_event(&events);
     assert!(!sources.is_empty());
     assert!(
         sources
@@ -237,17 +271,19 @@ fn a_question_on_another_text_abstains_without_calling_the_model() {
 #[test]
 fn citations_outside_the_sources_are_removed_and_source_numbers_become_references() {
     let answerer = answerer();
+    // A question naming art. 414 gets that article alone as its source: « Source 1 » is it,
+    // « Source 2 » does not exist.
     let mut scripted = ScriptedGenerator::new([
-        "La contrebande est réprimée [art. 414]. ",
+        "La contrebande de marchandises prohibées est punie de prison [art. 414]. ",
         "Voir aussi [Source 2] et [art. 999-12 ter]. ",
-        "Le code civil [art. 1240] ne s'applique pas.",
+        "Le code civil [art. 1240] ne s'applique pas [Source 1].",
     ]);
     let request = short_request("Que prévoit l'article 414 du code des douanes ?");
     let (result, events) = ask_collect(&answerer, &request, &mut scripted);
     let answer = result.unwrap_or_else(|e| panic!("{e}"));
-    let second = answer.sources[1].clone();
+    assert_eq!(answer.sources, vec!["CD-art-414".to_string()]);
     let cited: Vec<&str> = answer.citations.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(cited, vec!["CD-art-414", second.as_str()]);
+    assert_eq!(cited, vec!["CD-art-414"]);
     assert!(
         answer
             .citations
@@ -256,13 +292,13 @@ fn citations_outside_the_sources_are_removed_and_source_numbers_become_reference
     );
     assert_eq!(
         answer.rejected_citations.len(),
-        2,
+        3,
         "{:?}",
         answer.rejected_citations
     );
     assert!(!answer.answer.contains("999"), "{}", answer.answer);
     assert!(!answer.answer.contains("1240"), "{}", answer.answer);
-    assert!(!answer.answer.contains("[Source 2]"));
+    assert!(!answer.answer.contains("[Source"), "{}", answer.answer);
     // The Citations event says the same as the final answer.
     let citations_event = events.iter().find_map(|e| match e {
         AnswerEvent::Citations {
@@ -413,9 +449,7 @@ fn a_source_that_addresses_the_model_is_withheld_from_the_prompt() {
     let request = short_request("Les entrepôts frigorifiques des ports sont-ils visités ?");
     let (result, events) = ask_collect(&answerer, &request, &mut scripted);
     result.unwrap_or_else(|e| panic!("{e}"));
-    let AnswerEvent::Sources { sources, withheld } = &events[0] else {
-        panic!("no sources event");
-    };
+    let (sources, withheld) = sources_event(&events);
     assert!(
         withheld.iter().any(|w| w.id == "CD-art-9999"),
         "{withheld:?}"
@@ -436,9 +470,7 @@ fn a_dated_question_is_answered_from_the_edition_of_that_date_and_says_so() {
     let request = short_request("Que disait l'article 60 en 2019 ?");
     let (result, events) = ask_collect(&answerer, &request, &mut scripted);
     let answer = result.unwrap_or_else(|e| panic!("{e}"));
-    let AnswerEvent::Sources { sources, .. } = &events[0] else {
-        panic!("no sources event");
-    };
+    let (sources, _) = sources_event(&events);
     assert_eq!(sources[0].id, "CD2019-art-60");
     assert_eq!(sources[0].edition, "2019-07-01");
     assert_eq!(answer.date.as_deref(), Some("2019-12-31"));
@@ -557,9 +589,7 @@ fn an_allowed_imported_document_is_given_to_the_real_model_and_its_citation_chec
     let mut worker = smollm2();
     let (result, events) = ask_collect(&answerer, &request, &mut worker);
     let answer = result.unwrap_or_else(|e| panic!("{e}"));
-    let AnswerEvent::Sources { sources, .. } = &events[0] else {
-        panic!("first event is not the sources: {:?}", events[0]);
-    };
+    let (sources, _) = sources_event(&events);
     let given = sources
         .iter()
         .find(|s| s.id == note_id)
@@ -625,4 +655,222 @@ fn a_profile_without_clearance_never_gives_the_collection_to_the_model() {
         )
         .is_empty()
     );
+}
+
+/// The question of the extract tests: an agent's wording, not the code's.
+const GRADE_QUESTION: &str =
+    "Faut-il un grade particulier pour exiger les papiers d'une compagnie aérienne ?";
+
+#[test]
+fn the_extract_is_sent_before_the_model_and_holds_the_sentence_that_answers() {
+    let answerer = answerer();
+    let mut scripted = ScriptedGenerator::new([
+        "Seul un contrôleur au moins peut exiger ces documents [art. 65].",
+    ]);
+    let (result, events) = ask_collect(&answerer, &short_request(GRADE_QUESTION), &mut scripted);
+    let answer = result.unwrap_or_else(|e| panic!("{e}"));
+    let AnswerEvent::Extract { passages } = &events[0] else {
+        panic!("first event is not the extract: {:?}", events[0]);
+    };
+    assert!(!passages.is_empty() && passages.len() <= 3);
+    // The sentence with the grade, not the list of places that follows it.
+    let grade = passages
+        .iter()
+        .position(|p| p.id == "CD-art-65" && p.text.contains("grade de contrôleur"))
+        .unwrap_or_else(|| panic!("no passage of art. 65 on the grade: {passages:?}"));
+    assert!(grade <= 1, "the grade sentence ranks {grade}: {passages:?}");
+    assert!(
+        passages[grade].location.contains("1°"),
+        "{:?}",
+        passages[grade]
+    );
+    let article = common::shared_retriever()
+        .0
+        .corpus()
+        .get("CD-art-65")
+        .cloned()
+        .unwrap_or_else(|| panic!("art. 65"));
+    let p = &passages[grade];
+    assert_eq!(&article.text[p.range.0..p.range.1], p.text);
+    let utf16: Vec<u16> = article.text.encode_utf16().collect();
+    assert_eq!(
+        String::from_utf16_lossy(&utf16[p.utf16_range.0..p.utf16_range.1]),
+        p.text
+    );
+    // The extract comes before any token and is kept in the final answer.
+    let first_token = events
+        .iter()
+        .position(|e| matches!(e, AnswerEvent::Token { .. }))
+        .unwrap_or(usize::MAX);
+    assert!(first_token > 0);
+    assert_eq!(&answer.extract, passages);
+    assert!(answer.timings.extract_ms.is_some());
+    // The model got passages, not the whole of art. 65 (4,600 bytes of places).
+    let prompt = &scripted.requests()[0].messages[1].content;
+    assert!(prompt.contains("grade de contrôleur"));
+    assert!(
+        prompt.len() < 3_500,
+        "the prompt holds whole articles: {} bytes",
+        prompt.len()
+    );
+    assert!(answer.synthesis.usable, "{:?}", answer.synthesis);
+    assert!(answer.citations.iter().all(|c| c.relevant && c.valid));
+}
+
+#[test]
+fn a_header_or_a_copy_of_the_source_is_set_aside_and_the_extract_stays() {
+    let answerer = answerer();
+    let request = short_request(GRADE_QUESTION);
+    let (extract, _) = answerer
+        .extract_only(&request)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let best = extract.first().unwrap_or_else(|| panic!("no extract"));
+    let header = format!(
+        "[{}] Code des douanes, édition du {}",
+        best.label, best.edition
+    );
+    let copy = format!("{} [{}]", best.text, best.label);
+    for (text, issue) in [
+        (header, SynthesisIssue::HeaderOnly),
+        (copy, SynthesisIssue::Copy),
+    ] {
+        let mut scripted = ScriptedGenerator::new([text.clone()]);
+        let (result, events) = ask_collect(&answerer, &request, &mut scripted);
+        let answer = result.unwrap_or_else(|e| panic!("{e}"));
+        assert!(!answer.synthesis.usable, "{text}");
+        assert_eq!(answer.synthesis.issue, Some(issue), "{text}");
+        assert!(
+            answer
+                .answer
+                .starts_with("Le modèle n'a pas produit de synthèse utilisable")
+        );
+        assert_eq!(answer.set_aside_text.as_deref(), Some(text.as_str()));
+        assert!(answer.citations.is_empty(), "no « ✓ » on a set-aside text");
+        assert!(!answer.extract.is_empty());
+        assert!(events.iter().any(
+            |e| matches!(e, AnswerEvent::Citations { citations, .. } if citations.is_empty())
+        ));
+    }
+}
+
+#[test]
+fn generation_stops_at_the_first_repeated_sentence() {
+    let answerer = answerer();
+    let mut scripted = ScriptedGenerator::new([
+        "Un contrôleur au moins peut exiger ces documents [art. 65]. ",
+        "Il peut les exiger quel qu'en soit le support. ",
+        "Un contrôleur au moins peut exiger ces documents [art. 65]. ",
+        "Cette phrase ne doit jamais être montrée. ",
+        "Ni celle-ci.",
+    ]);
+    let (result, events) = ask_collect(&answerer, &short_request(GRADE_QUESTION), &mut scripted);
+    let answer = result.unwrap_or_else(|e| panic!("{e}"));
+    let streamed: String = events
+        .iter()
+        .filter_map(|e| match e {
+            AnswerEvent::Token { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!streamed.contains("jamais"), "{streamed}");
+    assert_eq!(answer.stop, Some(StopReason::Repetition));
+    assert!(answer.synthesis.repetition_stopped);
+    assert_eq!(
+        answer.answer.matches("Un contrôleur au moins").count(),
+        1,
+        "{}",
+        answer.answer
+    );
+}
+
+#[test]
+fn a_verbatim_quotation_off_the_question_gets_no_check_mark() {
+    let answerer = answerer();
+    let request = short_request(GRADE_QUESTION);
+    let (extract, _) = answerer
+        .extract_only(&request)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let best = extract
+        .iter()
+        .find(|p| p.id == "CD-art-65")
+        .unwrap_or_else(|| panic!("no passage of art. 65: {extract:?}"));
+    let on_topic: String = best
+        .text
+        .split_whitespace()
+        .take(14)
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Art. 65, 6°: exchanges with foreign administrations, verbatim, but no answer to a
+    // question on the grade that may demand documents.
+    let off_topic = "L'administration des douanes est autorisée, sous réserve de réciprocité, à fournir aux autorités qualifiées des pays étrangers tous renseignements";
+
+    let mut scripted =
+        ScriptedGenerator::new([format!("Le code prévoit ceci : « {off_topic} » [art. 65].")]);
+    let answer = answerer
+        .ask(&request, &mut scripted, &mut |_| SinkControl::Continue)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        answer.synthesis.issue,
+        Some(SynthesisIssue::IrrelevantCitations),
+        "{:?}",
+        answer.synthesis
+    );
+    assert!(
+        answer.citations.is_empty(),
+        "no « ✓ » on a passage off the question"
+    );
+
+    let mut scripted =
+        ScriptedGenerator::new([format!("Le code prévoit ceci : « {on_topic} » [art. 65].")]);
+    let answer = answerer
+        .ask(&request, &mut scripted, &mut |_| SinkControl::Continue)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(answer.synthesis.usable, "{:?}", answer.synthesis);
+    let citation = &answer.citations[0];
+    assert!(citation.valid && citation.relevant, "{citation:?}");
+}
+
+#[test]
+fn an_article_that_does_not_exist_is_said_so_without_the_model() {
+    let answerer = answerer();
+    let mut scripted = ScriptedGenerator::new(["ne doit pas être appelé"]);
+    for (question, near) in [
+        ("Que dit l'article 99999 du code des douanes ?", ""),
+        ("Que prévoit l'article 414-9 ?", "art. 414-"),
+    ] {
+        let answer = answerer
+            .ask(&short_request(question), &mut scripted, &mut |_| {
+                SinkControl::Continue
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(answer.abstained, "{question}");
+        assert!(
+            matches!(answer.abstention, Some(Abstention::MissingArticle { .. })),
+            "{question}: {:?}",
+            answer.abstention
+        );
+        assert!(answer.answer.contains("n'existe pas"), "{}", answer.answer);
+        let missing = &answer.missing_articles[0];
+        assert!(!missing.nearest.is_empty(), "{missing:?}");
+        assert!(
+            missing.nearest.iter().any(|n| n.starts_with(near)),
+            "{missing:?}"
+        );
+        assert!(answer.citations.is_empty());
+    }
+    assert!(scripted.requests().is_empty(), "the model was called");
+    // A number that exists is not « missing »; a number followed by a word is the number.
+    let answer = answerer
+        .extract_only(&short_request("L'article 414 a-t-il changé ?"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(answer.0.iter().all(|p| p.id == "CD-art-414"));
+    // A question in English is refused before anything runs.
+    assert!(matches!(
+        answerer.ask(
+            &short_request("What is article 414 about?"),
+            &mut scripted,
+            &mut |_| SinkControl::Continue
+        ),
+        Err(AnswerError::Question(QuestionIssue::NotFrench))
+    ));
 }

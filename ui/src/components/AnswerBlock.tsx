@@ -1,10 +1,13 @@
-import type { Answer, Citation, RejectedCitation } from "../types";
-import { segmentAnswer } from "../answerState";
+import type { Answer, Citation, ExtractPassage, MissingArticle, RejectedCitation } from "../types";
+import { citationCheck, missingArticlesOf, segmentAnswer, synthesisOf } from "../answerState";
 import type { OpenArticle } from "../App";
 import { abstentionText } from "../abstention";
 import { inlineLabel, isDocumentId, sourceLabel } from "../references";
+import { frenchDate } from "./StatusBar";
 
 interface Props {
+  /** The passages of the code quoted first (empty for old answers and before they arrive). */
+  extract: ExtractPassage[];
   text: string;
   citations: Citation[];
   rejected: RejectedCitation[];
@@ -14,9 +17,13 @@ interface Props {
   onOpenArticle: (a: OpenArticle) => void;
 }
 
-/** One answer: its text with citation chips, the checked citations, abstention and footer. */
-export function AnswerBlock({ text, citations, rejected, answer, streaming, stopped, onOpenArticle }: Props) {
+/**
+ * One answer: what the code says (passages quoted verbatim), then the model's synthesis with
+ * citation chips, the checked citations, abstention and footer.
+ */
+export function AnswerBlock({ extract, text, citations, rejected, answer, streaming, stopped, onOpenArticle }: Props) {
   const open = (c: Citation) => onOpenArticle({ id: c.id, passage: c.supporting_passage });
+  const missing = missingArticlesOf(answer);
   if (answer?.abstained) {
     return (
       <div className="vg-answer" data-role="answer">
@@ -24,6 +31,7 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
           <h3 className="fr-alert__title">Vigie ne répond pas à cette question</h3>
           <p>{abstentionText(answer)}</p>
         </div>
+        <MissingArticles missing={missing} />
         {answer.closest.length > 0 && (
           <>
             <p className="fr-mt-2w fr-mb-1w">Articles les plus proches, à consulter (ce n'est pas une réponse) :</p>
@@ -42,47 +50,69 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
       </div>
     );
   }
+  // The engine's verdict comes with the final answer: until then the streamed text is shown as
+  // the synthesis being written; an unusable one is replaced by the engine's plain sentence.
+  const usable = synthesisOf(answer).usable;
   const segments = segmentAnswer(text, citations);
+  const showSynthesis = text.length > 0 || streaming;
   return (
     <div className="vg-answer" data-role="answer">
-      <div className={`vg-answer-text${streaming ? " vg-cursor" : ""}`} aria-live="polite">
-        {segments.map((s, i) =>
-          s.kind === "text" ? (
-            <span key={i}>{s.text}</span>
-          ) : s.citation ? (
-            <button
-              key={i}
-              className="fr-tag fr-tag--sm vg-citation-chip"
-              title={isDocumentId(s.citation.id) ? "Ouvrir le document cité" : "Ouvrir l'article cité"}
-              onClick={() => s.citation && open(s.citation)}
-            >
-              {inlineLabel(s.citation.code, s.citation.article)}
-            </button>
+      <MissingArticles missing={missing} />
+      {extract.length > 0 && <Extract passages={extract} onOpenArticle={onOpenArticle} />}
+      {showSynthesis && (
+        <div
+          className={`vg-synthesis${usable ? "" : " vg-synthesis--unusable"}`}
+          data-testid="synthesis"
+          data-usable={usable ? "true" : "false"}
+        >
+          {usable ? (
+            <>
+              <h3 className="fr-h6 fr-mb-1w vg-synthesis-title">Synthèse du modèle (à vérifier)</h3>
+              <div className={`vg-answer-text${streaming ? " vg-cursor" : ""}`} aria-live="polite">
+                {segments.map((s, i) =>
+                  s.kind === "text" ? (
+                    <span key={i}>{s.text}</span>
+                  ) : s.citation ? (
+                    <button
+                      key={i}
+                      type="button"
+                      className="fr-tag fr-tag--sm vg-citation-chip"
+                      data-check={citationCheck(s.citation)}
+                      title={chipTitle(s.citation)}
+                      onClick={() => s.citation && open(s.citation)}
+                    >
+                      {inlineLabel(s.citation.code, s.citation.article)}
+                    </button>
+                  ) : (
+                    <span key={i}>{s.text}</span>
+                  ),
+                )}
+              </div>
+            </>
           ) : (
-            <span key={i}>{s.text}</span>
-          ),
-        )}
-      </div>
+            <p className="fr-text--sm vg-answer-text vg-answer-text--muted">{text}</p>
+          )}
+        </div>
+      )}
+      {usable && answer?.synthesis?.repetition_stopped && (
+        <p className="fr-text--xs fr-mt-1w vg-repetition-note">
+          La génération a été arrêtée à une phrase que le modèle répétait : la synthèse s'arrête avant.
+        </p>
+      )}
       {stopped && <p className="fr-badge fr-badge--warning fr-mt-1w" id="stopped-badge">Génération interrompue</p>}
-      {!streaming && citations.length > 0 && (
+      {!streaming && usable && citations.length > 0 && (
         <div className="fr-mt-2w vg-citations">
-          <p className="fr-text--sm fr-mb-1w">Citations vérifiées dans les sources :</p>
+          <p className="fr-text--sm fr-mb-1w">Citations de la synthèse, contrôlées dans les sources :</p>
           <ul className="fr-tags-group">
             {citations.map((c) => (
               <li key={c.id + c.written_as}>
-                <button
-                  className={`fr-tag vg-citation-chip${c.valid ? "" : " fr-tag--error"}`}
-                  title={c.valid ? "Passage vérifié : ouvrir la source" : "Citation entre guillemets introuvable dans la source"}
-                  onClick={() => open(c)}
-                >
-                  {c.valid ? "✓" : "✗"} {sourceLabel(c.code, c.article)}
-                </button>
+                <CitationChip citation={c} onOpen={() => open(c)} />
               </li>
             ))}
           </ul>
         </div>
       )}
-      {!streaming && answer && citations.length === 0 && (
+      {!streaming && answer && usable && citations.length === 0 && (
         <p className="fr-text--sm fr-mt-1w">
           Cette réponse ne cite aucune source : vérifiez-la dans les sources fournies au modèle, ci-dessous.
         </p>
@@ -94,7 +124,9 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
             {(answer.source_articles ?? []).map((s) => (
               <li key={s.id}>
                 <button
+                  type="button"
                   className="fr-tag fr-tag--sm vg-source-chip"
+                  data-article-id={s.id}
                   title={s.trimmed ? "Source fournie en partie : l'ouvrir en entier" : "Ouvrir la source"}
                   onClick={() => onOpenArticle({ id: s.id })}
                 >
@@ -106,12 +138,99 @@ export function AnswerBlock({ text, citations, rejected, answer, streaming, stop
           </ul>
         </div>
       )}
-      {rejected.length > 0 && (
+      {usable && rejected.length > 0 && (
         <p className="fr-text--sm fr-mt-1w">
           Citations retirées (articles non fournis au modèle) : {rejected.map((r) => r.written_as).join(", ")}
         </p>
       )}
       {answer && <AnswerFooter answer={answer} />}
+    </div>
+  );
+}
+
+/** A checked citation: ✓ only for a passage found in the source AND relevant to the question. */
+export function CitationChip({ citation: c, onOpen }: { citation: Citation; onOpen: () => void }) {
+  const check = citationCheck(c);
+  const label = sourceLabel(c.code, c.article);
+  return (
+    <button
+      type="button"
+      className={`fr-tag vg-citation-chip vg-citation-chip--${check}${check === "invalid" ? " fr-tag--error" : ""}${
+        check === "off_topic" ? " fr-tag--icon-left fr-icon-warning-line" : ""
+      }`}
+      data-check={check}
+      title={chipTitle(c)}
+      onClick={onOpen}
+    >
+      {check === "verified" ? `✓ ${label}` : check === "invalid" ? `✗ ${label}` : `${label} : passage hors sujet`}
+    </button>
+  );
+}
+
+function chipTitle(c: Citation): string {
+  const what = isDocumentId(c.id) ? "le document" : "l'article";
+  switch (citationCheck(c)) {
+    case "verified":
+      return `Passage vérifié dans la source et pertinent pour la question : ouvrir ${what}`;
+    case "off_topic":
+      return `Le passage est bien dans la source mais ne porte pas sur la question : ouvrir ${what}`;
+    case "invalid":
+      return `Citation entre guillemets introuvable dans la source : ouvrir ${what}`;
+  }
+}
+
+/** « Ce que dit le code » : the passages quoted verbatim, each opening its article at the passage. */
+function Extract({ passages, onOpenArticle }: { passages: ExtractPassage[]; onOpenArticle: (a: OpenArticle) => void }) {
+  return (
+    <section className="vg-extract fr-mb-2w" data-testid="extract" aria-label="Ce que dit le code">
+      <h3 className="fr-h6 fr-mb-1w">Ce que dit le code</h3>
+      <ul className="vg-extract-list">
+        {passages.map((p) => {
+          const where = p.location ? `${p.label}, ${p.location}` : p.label;
+          return (
+            <li key={`${p.id}:${p.utf16_range[0]}`}>
+              <button
+                type="button"
+                className="vg-extract-passage"
+                data-testid="extract-passage"
+                data-article-id={p.id}
+                title={`Ouvrir ${isDocumentId(p.id) ? "le document" : "l'article"} à ce passage (${p.code}, édition du ${frenchDate(p.edition)})`}
+                onClick={() =>
+                  onOpenArticle({ id: p.id, passage: p.text, range: p.utf16_range, location: p.location || undefined })
+                }
+              >
+                <span className="vg-extract-ref" data-testid="extract-ref">
+                  {where}
+                </span>
+                {p.lead && (
+                  <span className="fr-text--xs vg-extract-lead" data-testid="extract-lead">
+                    {p.lead}
+                  </span>
+                )}
+                <span className="vg-extract-text" data-testid="extract-text">
+                  {p.text}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+/** Article numbers the question named that no loaded code has, with the nearest that exist. */
+function MissingArticles({ missing }: { missing: MissingArticle[] }) {
+  if (missing.length === 0) return null;
+  return (
+    <div className="fr-alert fr-alert--warning fr-alert--sm fr-my-2w" data-testid="missing-articles">
+      {missing.map((m, i) => (
+        <p key={`${m.written}:${i}`}>
+          L'article {m.written} n'existe pas dans les codes chargés{m.code ? ` (${m.code})` : ""}.
+          {m.nearest.length > 0 &&
+            ` ${m.nearest.length > 1 ? "Articles existants les plus proches" : "Article existant le plus proche"} : ${m.nearest.join(", ")}.`}
+        </p>
+      ))}
     </div>
   );
 }

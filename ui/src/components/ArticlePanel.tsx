@@ -1,8 +1,8 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, errorMessage } from "../api";
 import type { ArticleHistory, ArticleView } from "../types";
 import type { OpenArticle } from "../App";
-import { findPassage, splitByRanges } from "../highlight";
+import { passageRanges, splitByRanges } from "../highlight";
 import { ErrorAlert } from "./ErrorAlert";
 import { frenchDate } from "./StatusBar";
 
@@ -13,6 +13,7 @@ export function ArticlePanel({ open, onClose }: { open: OpenArticle; onClose: ()
   const [tab, setTab] = useState<"text" | "versions">("text");
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
+  const textBox = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     let cancelled = false;
@@ -28,6 +29,13 @@ export function ArticlePanel({ open, onClose }: { open: OpenArticle; onClose: ()
       cancelled = true;
     };
   }, [open.id]);
+
+  // Each opening (a citation, a passage of the extract) shows the text at its passage, even
+  // when the article is already open.
+  useEffect(() => setTab("text"), [open]);
+  useEffect(() => {
+    if (article && tab === "text") textBox.current?.querySelector("mark")?.scrollIntoView?.({ block: "center" });
+  }, [article, open, tab]);
 
   useEffect(() => {
     if (tab !== "versions" || history) return;
@@ -55,9 +63,9 @@ export function ArticlePanel({ open, onClose }: { open: OpenArticle; onClose: ()
     window.setTimeout(() => setCopied(false), 2000);
   };
 
-  const ranges = article && open.passage ? findPassage(article.text, open.passage) : [];
+  const ranges = article ? passageRanges(article.text, open.range, open.passage) : [];
   return (
-    <aside className="vg-panel" id="article-panel" aria-label="Article cité">
+    <aside className="vg-panel" id="article-panel" aria-label="Article cité" data-article-id={article?.id ?? ""}>
       <div className="fr-grid-row fr-grid-row--middle">
         <h2 className="fr-h5 fr-mb-0" style={{ flex: 1 }} id="article-title">
           {article ? `Article ${article.article} — ${article.code}` : "Article"}
@@ -104,12 +112,22 @@ export function ArticlePanel({ open, onClose }: { open: OpenArticle; onClose: ()
           </div>
           {tab === "text" ? (
             <>
-              {open.passage && ranges.length > 0 && (
-                <p className="fr-text--sm">Le passage qui justifie la citation est surligné.</p>
+              {ranges.length > 0 && (
+                <p className="fr-text--sm" id="article-highlight-note">
+                  {open.range
+                    ? `Le passage cité${open.location ? ` (${open.location})` : ""} est surligné.`
+                    : "Le passage qui justifie la citation est surligné."}
+                </p>
               )}
-              <div className="vg-article-text" id="article-text">
+              <div className="vg-article-text" id="article-text" ref={textBox}>
                 {splitByRanges(article.text, ranges).map((piece, i) =>
-                  piece.marked ? <mark key={i}>{piece.text}</mark> : <span key={i}>{piece.text}</span>,
+                  piece.marked ? (
+                    <mark key={i} data-testid="article-highlight">
+                      {piece.text}
+                    </mark>
+                  ) : (
+                    <span key={i}>{piece.text}</span>
+                  ),
                 )}
               </div>
             </>

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, errorMessage } from "../api";
-import { applyEvent, isRunning, requestStop, startAnswer, type LiveAnswer } from "../answerState";
+import { applyEvent, extractOf, isRunning, requestStop, startAnswer, type LiveAnswer } from "../answerState";
 import type { Conversation, Status } from "../types";
 import type { OpenArticle } from "../App";
 import { AnswerBlock } from "./AnswerBlock";
@@ -145,6 +145,7 @@ export function ChatView({ status, onOpenArticle, onStatusChange }: Props) {
             ) : (
               <AnswerBlock
                 key={m.id}
+                extract={extractOf(m.answer)}
                 text={m.answer?.answer ?? m.text}
                 citations={m.answer?.citations ?? []}
                 rejected={m.answer?.rejected_citations ?? []}
@@ -162,7 +163,11 @@ export function ChatView({ status, onOpenArticle, onStatusChange }: Props) {
               </div>
               {live.status === "waiting" && (
                 <p className="fr-text--sm" id="answer-waiting">
-                  {status?.model_loading ? "Chargement du modèle…" : "Recherche des articles et préparation de la réponse…"}
+                  {status?.model_loading
+                    ? "Chargement du modèle…"
+                    : live.extract.length > 0
+                      ? "Le modèle prépare sa synthèse…"
+                      : "Recherche des articles et préparation de la réponse…"}
                 </p>
               )}
               {live.sources.length > 0 && (
@@ -172,6 +177,7 @@ export function ChatView({ status, onOpenArticle, onStatusChange }: Props) {
               )}
               {live.status === "error" && live.error && <ErrorAlert message={live.error} />}
               <AnswerBlock
+                extract={live.extract}
                 text={live.text}
                 citations={live.citations}
                 rejected={live.rejected}

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { api, errorMessage } from "../api";
 import type { DocumentView } from "../types";
 import type { OpenArticle } from "../App";
-import { findPassage, splitByRanges } from "../highlight";
+import { passageRanges, splitByRanges } from "../highlight";
 import { ErrorAlert } from "./ErrorAlert";
 import { frenchDate } from "./StatusBar";
 
@@ -24,7 +24,7 @@ export function DocumentPanel({ open, onClose }: { open: OpenArticle; onClose: (
     };
   }, [open.id]);
 
-  const ranges = doc && open.passage ? findPassage(doc.text, open.passage) : [];
+  const ranges = doc ? passageRanges(doc.text, open.range, open.passage) : [];
   return (
     <aside className="vg-panel" id="document-panel" aria-label="Document du service cité">
       <div className="fr-grid-row fr-grid-row--middle">

@@ -9,13 +9,15 @@ use anyhow::Context;
 use vigie_engine::Paths;
 use vigie_engine::answer::citations::{dated_reference, source_reference};
 use vigie_engine::answer::{
-    Answer, AnswerEvent, AnswerOptions, AnswerRequest, Answerer, ModelIdentity,
+    Answer, AnswerEvent, AnswerOptions, AnswerRequest, Answerer, ExtractPassage, ModelIdentity,
+    SynthesisIssue,
 };
 use vigie_engine::audit::AuditLog;
 use vigie_engine::llm::{CandleGenerator, TextGenerator};
 use vigie_engine::llm::{
     GenerationWorker, LoadOptions, SamplingParams, SinkControl, locate_verified,
 };
+use vigie_engine::retrieve::excerpt_of;
 
 use super::open_retriever;
 
@@ -150,11 +152,15 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let json = args.json;
+    let mut synthesis_started = false;
     let result = answerer.ask(&request, &mut worker, &mut |event: AnswerEvent| {
         if json {
             return SinkControl::Continue;
         }
         let written = match &event {
+            AnswerEvent::Extract { passages } if !passages.is_empty() => {
+                print_extract(&mut out, passages)
+            }
             AnswerEvent::Sources { sources, .. } if !sources.is_empty() => {
                 let refs: Vec<String> = sources
                     .iter()
@@ -169,7 +175,17 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
                     .collect();
                 writeln!(out, "Sources : {}\n", refs.join(" ; "))
             }
-            AnswerEvent::Token { text } => write!(out, "{text}").and_then(|_| out.flush()),
+            AnswerEvent::Token { text } => {
+                let heading = if synthesis_started {
+                    Ok(())
+                } else {
+                    synthesis_started = true;
+                    writeln!(out, "Synthèse du modèle (à vérifier) :")
+                };
+                heading
+                    .and_then(|_| write!(out, "{text}"))
+                    .and_then(|_| out.flush())
+            }
             _ => Ok(()),
         };
         // A closed pipe stops the generation.
@@ -221,12 +237,65 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Why the model's text was set aside, for the agent.
+fn issue_fr(issue: SynthesisIssue) -> &'static str {
+    match issue {
+        SynthesisIssue::Empty => "vide",
+        SynthesisIssue::HeaderOnly => "seulement l'en-tête d'une source",
+        SynthesisIssue::Copy => "recopie presque mot pour mot des sources",
+        SynthesisIssue::Repetition => "le modèle se répétait",
+        SynthesisIssue::IrrelevantCitations => {
+            "ses citations portent sur des passages sans rapport avec la question"
+        }
+        SynthesisIssue::Ungrounded => "aucune source citée",
+        SynthesisIssue::NoModel => "modèle non appelé",
+    }
+}
+
 /// Sections of imported documents searched for a question.
 const DOCUMENT_HITS: usize = 3;
 /// Of those, the most given to the model.
 const DOCUMENT_SOURCES: usize = 2;
 
+/// « Ce que dit le code » : the passages that answer, with their place in the article.
+fn print_extract(out: &mut impl Write, passages: &[ExtractPassage]) -> std::io::Result<()> {
+    writeln!(out, "Ce que dit le code :")?;
+    for p in passages {
+        let place = if p.location.is_empty() {
+            p.label.clone()
+        } else {
+            format!("{}, {}", p.label, p.location)
+        };
+        writeln!(out, "  ▸ {place} (édition du {})", p.edition)?;
+        if let Some(lead) = &p.lead {
+            writeln!(out, "      {}", excerpt_of(lead, 200))?;
+        }
+        writeln!(out, "      « {} »", p.text.trim())?;
+    }
+    writeln!(out)
+}
+
 fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
+    for m in &answer.missing_articles {
+        if !answer.abstained {
+            let nearest = if m.nearest.is_empty() {
+                String::new()
+            } else {
+                format!(" (numéros proches : {})", m.nearest.join(", "))
+            };
+            writeln!(
+                out,
+                "\nAttention : l'article {} n'existe pas dans les codes chargés{nearest}.",
+                m.written
+            )?;
+        }
+    }
+    if !answer.abstained && !answer.synthesis.usable {
+        writeln!(out, "\n\n{}", answer.answer)?;
+        if let Some(issue) = answer.synthesis.issue {
+            writeln!(out, "  (texte du modèle écarté : {})", issue_fr(issue))?;
+        }
+    }
     if answer.abstained {
         if answer.timings.first_token_ms.is_some() {
             // The model's own abstention was streamed already.
@@ -248,7 +317,7 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
                 )?;
             }
         }
-    } else {
+    } else if answer.synthesis.usable {
         writeln!(out, "\n\nCitations vérifiées :")?;
         if answer.citations.is_empty() {
             writeln!(
@@ -257,10 +326,12 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
             )?;
         }
         for c in &answer.citations {
-            let mark = if c.valid {
-                "✓"
-            } else {
+            let mark = if !c.valid {
                 "✗ citation entre « » introuvable"
+            } else if !c.relevant {
+                "○ passage sans rapport avec la question"
+            } else {
+                "✓"
             };
             writeln!(
                 out,
@@ -283,9 +354,14 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "\nModèle : {} · {} · premier jeton {} · total {:.1} s",
+        "\nModèle : {} · {} · extrait {} · premier jeton {} · total {:.1} s",
         answer.model.name,
         answer.edition_note,
+        answer
+            .timings
+            .extract_ms
+            .map(|t| format!("{t:.0} ms"))
+            .unwrap_or_else(|| "—".into()),
         answer
             .timings
             .first_token_ms

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use serde::Serialize;
+use vigie_engine::answer::{AnswerError, AnswerRequest, Answerer, ModelIdentity};
 use vigie_engine::eval::read_questions;
 use vigie_engine::index::RetrievalIndex;
 use vigie_engine::retrieve::{Retriever, SearchMode};
@@ -56,6 +57,11 @@ struct RetrievalBench {
     hnsw_speedup_vs_exact: f64,
     hnsw_recall_at_10: f64,
     hnsw_recall_at_10_passage_queries: f64,
+    /// Extract passages stored with the index.
+    extract_passages: usize,
+    /// From the question to the extract (« ce que dit le code »), retrieval included.
+    extract_p50_ms: f64,
+    extract_p95_ms: f64,
     threads: usize,
     peak_rss_mb: f64,
 }
@@ -99,7 +105,12 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     };
     let embed_s = index.manifest().embed_seconds;
     let passages = index.manifest().vector_count;
-    let retriever = Retriever::new(std::sync::Arc::clone(engine.corpus()), embedder, index);
+    let extract_passages = index.passages().len();
+    let retriever = std::sync::Arc::new(Retriever::new(
+        std::sync::Arc::clone(engine.corpus()),
+        embedder,
+        index,
+    ));
 
     // Warm-up, then timed searches.
     if let Some(q) = questions.first() {
@@ -133,6 +144,26 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
             passage_recall.push(compare_graph_and_exact(&retriever, &v).2);
         }
     }
+    // The extract, as `ask` sends it first (no model is called).
+    let answerer = Answerer::new(
+        std::sync::Arc::clone(&retriever),
+        ModelIdentity {
+            name: String::new(),
+            sha256: String::new(),
+        },
+    );
+    let mut extracts = Vec::new();
+    for _ in 0..args.rounds.max(1) {
+        for q in &questions {
+            match answerer.extract_only(&AnswerRequest::new(q.question.clone())) {
+                Ok((_, ms)) => extracts.push(ms),
+                // A question the screen refuses has no extract to time.
+                Err(AnswerError::Question(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    drop(answerer);
     let hnsw_p50 = percentile(&hnsw, 50.0);
     let exact_p50 = percentile(&exact, 50.0);
     let result = RetrievalBench {
@@ -151,6 +182,9 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
         hnsw_recall_at_10_passage_queries: round3(
             passage_recall.iter().sum::<f64>() / passage_recall.len().max(1) as f64,
         ),
+        extract_passages,
+        extract_p50_ms: round3(percentile(&extracts, 50.0)),
+        extract_p95_ms: round3(percentile(&extracts, 95.0)),
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),

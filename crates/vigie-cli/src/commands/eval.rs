@@ -29,6 +29,15 @@ pub struct Args {
     /// Écrit aussi le détail de chaque réponse (JSON Lines) dans ce fichier (avec --answers).
     #[arg(long, value_name = "FILE", requires = "answers")]
     details: Option<PathBuf>,
+    /// Avec --answers : seulement l'extrait (« ce que dit le code »), sans appeler le modèle.
+    #[arg(long, requires = "answers")]
+    extract_only: bool,
+    /// Poids du classement des passages de l'extrait, `LEXICAL,ARTICLE` (pour les mesurer).
+    #[arg(long, value_name = "L,A", hide = true)]
+    extract_weights: Option<String>,
+    /// Ce que le modèle reçoit de chaque source : `passages` (défaut) ou `articles`.
+    #[arg(long, value_name = "MODE", default_value = "passages")]
+    prompt: String,
 }
 
 /// Ranked ids for every question in one mode.
@@ -113,22 +122,84 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
     use vigie_engine::eval::{AnswerOutcome, evaluate_answers};
     use vigie_engine::llm::SinkControl;
 
-    let (answerer, mut worker) = super::ask::open_answerer(paths, args.settings.model.as_deref())?;
+    use vigie_engine::answer::{ExtractWeights, PromptMode, SynthesisIssue};
+    use vigie_engine::eval::key_fact_recall;
+
+    let (mut answerer, mut worker) =
+        super::ask::open_answerer(paths, args.settings.model.as_deref())?;
+    if let Some(weights) = &args.extract_weights {
+        let parts: Vec<f32> = weights
+            .split(',')
+            .map(|p| p.trim().parse::<f32>())
+            .collect::<Result<_, _>>()
+            .context("--extract-weights : deux nombres séparés par une virgule")?;
+        let [lexical, article] = parts[..] else {
+            anyhow::bail!("--extract-weights : deux nombres séparés par une virgule");
+        };
+        answerer.set_extract_weights(ExtractWeights { lexical, article });
+    }
+    let prompt_mode = match args.prompt.as_str() {
+        "passages" => PromptMode::Passages,
+        "articles" => PromptMode::Articles,
+        other => anyhow::bail!("--prompt : « {other} » inconnu (passages ou articles)"),
+    };
     let mut details = match &args.details {
         Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
         None => None,
     };
     let mut outcomes = Vec::with_capacity(questions.len());
     for (i, q) in questions.iter().enumerate() {
+        let mut options = args.settings.options();
+        options.prompt = prompt_mode;
         let request = AnswerRequest {
             question: q.question.clone(),
-            options: args.settings.options(),
+            options,
             cancel: Default::default(),
             documents: Vec::new(),
         };
+        if args.extract_only {
+            let (extract, extract_ms) = answerer
+                .extract_only(&request)
+                .with_context(|| format!("question {}", q.qid))?;
+            let extract_text = extract_text(&extract);
+            outcomes.push(AnswerOutcome {
+                qid: q.qid.clone(),
+                kind: q.kind.clone(),
+                gold: q.gold.clone(),
+                abstained: extract.is_empty(),
+                cited: Vec::new(),
+                invalid_citations: 0,
+                cited_outside_sources: 0,
+                rejected_citations: 0,
+                first_token_ms: None,
+                total_ms: extract_ms,
+                extract_ids: extract.iter().map(|p| p.id.clone()).collect(),
+                extract_ms: Some(extract_ms),
+                key_recall_extract: q
+                    .answer_key
+                    .as_deref()
+                    .and_then(|k| key_fact_recall(k, &extract_text)),
+                key_recall_answer: None,
+                generated: false,
+                synthesis_issue: None,
+                repetition_stopped: false,
+                citations_off_question: 0,
+                prompt_tokens: None,
+            });
+            if let Some(file) = details.as_mut() {
+                serde_json::to_writer(
+                    &mut *file,
+                    &serde_json::json!({ "qid": q.qid, "kind": q.kind, "gold": q.gold, "extract": extract }),
+                )?;
+                writeln!(file)?;
+            }
+            continue;
+        }
         let answer = answerer
             .ask(&request, &mut worker, &mut |_| SinkControl::Continue)
             .with_context(|| format!("question {}", q.qid))?;
+        let generated = answer.timings.first_token_ms.is_some();
+        let model_text = answer.set_aside_text.as_deref().unwrap_or(&answer.answer);
         let outcome = AnswerOutcome {
             qid: q.qid.clone(),
             kind: q.kind.clone(),
@@ -144,6 +215,33 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
             rejected_citations: answer.rejected_citations.len(),
             first_token_ms: answer.timings.first_token_ms,
             total_ms: answer.timings.total_ms,
+            extract_ids: answer.extract.iter().map(|p| p.id.clone()).collect(),
+            extract_ms: answer.timings.extract_ms,
+            key_recall_extract: q
+                .answer_key
+                .as_deref()
+                .and_then(|k| key_fact_recall(k, &extract_text(&answer.extract))),
+            key_recall_answer: if generated {
+                q.answer_key
+                    .as_deref()
+                    .and_then(|k| key_fact_recall(k, model_text))
+            } else {
+                None
+            },
+            generated,
+            synthesis_issue: answer
+                .synthesis
+                .issue
+                .filter(|i| *i != SynthesisIssue::NoModel)
+                .and_then(|i| serde_json::to_value(i).ok())
+                .and_then(|v| v.as_str().map(String::from)),
+            repetition_stopped: answer.synthesis.repetition_stopped,
+            citations_off_question: answer
+                .citations
+                .iter()
+                .filter(|c| c.valid && !c.relevant)
+                .count(),
+            prompt_tokens: answer.prompt_tokens,
         };
         eprintln!(
             "[{}/{}] {} {} : {}",
@@ -169,6 +267,8 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
     let report = evaluate_answers(&outcomes);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if args.extract_only {
+        print_extract_table(&report);
     } else {
         let r = &report;
         println!(
@@ -217,8 +317,58 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
             "| réponse complète (médiane) | {:.1} s |",
             r.total_ms_p50 / 1000.0
         );
+        print_extract_table(r);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The extract's passages and their leads, as one text (for key-fact recall).
+fn extract_text(extract: &[vigie_engine::answer::ExtractPassage]) -> String {
+    extract
+        .iter()
+        .map(|p| format!("{} {}", p.lead.as_deref().unwrap_or(""), p.text))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn print_extract_table(r: &vigie_engine::eval::AnswerEvalReport) {
+    let pct = |v: f64| format!("{:.0} %", 100.0 * v);
+    let opt_pct = |v: Option<f64>| v.map(pct).unwrap_or_else(|| "—".into());
+    let secs = |v: Option<f64>| {
+        v.map(|t| format!("{:.1} s", t / 1000.0))
+            .unwrap_or_else(|| "—".into())
+    };
+    let millis = |v: Option<f64>| v.map(|t| format!("{t:.0}")).unwrap_or_else(|| "—".into());
+    println!(
+        "\n| questions | n | extrait@1 | extrait@3 | faits clés (extrait) | faits clés (modèle) | copies | en-têtes seuls | répétitions | écartées | ✓ retirés | extrait p50 / p95 (ms) | 1er jeton p50 | jetons de la demande p50 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let rows = std::iter::once(("toutes (avec réponse)".to_string(), &r.extract)).chain(
+        r.extract_per_kind
+            .iter()
+            .map(|(kind, e)| (format!("type {kind}"), e)),
+    );
+    for (label, e) in rows {
+        println!(
+            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {} |",
+            e.questions,
+            pct(e.extract_at_1),
+            pct(e.extract_at_3),
+            pct(e.key_recall_extract),
+            opt_pct(e.key_recall_answer),
+            pct(e.copy_rate),
+            pct(e.header_only_rate),
+            pct(e.repetition_rate),
+            pct(e.set_aside_rate),
+            e.citations_off_question,
+            millis(e.extract_ms_p50),
+            millis(e.extract_ms_p95),
+            secs(e.first_token_ms_p50),
+            e.prompt_tokens_p50
+                .map(|t| format!("{t:.0}"))
+                .unwrap_or_else(|| "—".into()),
+        );
+    }
 }
 
 fn answerer_model(settings: &super::ask::AnswerSettings) -> String {

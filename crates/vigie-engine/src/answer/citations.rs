@@ -92,6 +92,11 @@ fn resolve_bracket(content: &str, sources: &[GivenSource<'_>]) -> Option<Vec<Tar
                 targets.push(Target::Source(i));
                 continue;
             }
+            // `[Source 7]` with fewer sources: a source that was never given.
+            if !part.starts_with(|c: char| c.is_ascii_digit()) {
+                targets.push(Target::Outside(part.to_string()));
+                continue;
+            }
             // `[414]` with fewer sources: an article number written bare.
         }
         // A document named by its file name (`[note.pdf]`, `[note.pdf, page 3]`).
@@ -268,6 +273,7 @@ fn new_citation(source: &GivenSource<'_>, written_as: &str) -> Citation {
         edition: source.article.edition.clone(),
         supporting_passage: String::new(),
         valid: true,
+        relevant: true,
         quotes: Vec::new(),
         written_as: written_as.to_string(),
         now_at: Vec::new(),

@@ -114,7 +114,7 @@ pub fn attribute_copied_sentences(
 const ABBREVIATIONS: [&str; 8] = ["art", "l", "r", "d", "al", "cf", "p", "n°"];
 
 /// `text` cut after each sentence's final punctuation (kept with it) and after each line.
-fn sentences(text: &str) -> Vec<&str> {
+pub(crate) fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();

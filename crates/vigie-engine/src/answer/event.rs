@@ -6,10 +6,21 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::extract::ExtractPassage;
+pub use super::synthesis::{Synthesis, SynthesisIssue};
+pub use crate::corpus::MissingArticle;
+
 /// One step of an answer, in the order they happen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AnswerEvent {
+    /// What the code says: the passages of the retrieved articles that best answer the
+    /// question, found before the model is called (first event of an answer that retrieved
+    /// anything).
+    Extract {
+        /// Best first.
+        passages: Vec<ExtractPassage>,
+    },
     /// The sources given to the model (empty when Vigie abstains before generating).
     Sources {
         /// Numbered as in the prompt.
@@ -96,12 +107,20 @@ pub struct Citation {
     pub supporting_passage: String,
     /// False when a quotation attributed to this article is not in its text.
     pub valid: bool,
+    /// Whether the cited passage is among the passages ranked relevant to the question (a
+    /// citation is shown as verified only when `valid` and `relevant`).
+    #[serde(default = "default_true")]
+    pub relevant: bool,
     /// Quotations (« … ») attributed to this article, each checked against its text.
     pub quotes: Vec<QuoteCheck>,
     /// How the model wrote it (`[art. 414]`, `[Source 2]`).
     pub written_as: String,
     /// Where the article went, per the imported correspondence tables (`CIBS L. 312-1`).
     pub now_at: Vec<String>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A quotation and whether it appears verbatim in the cited article.
@@ -145,6 +164,9 @@ pub struct CorpusIdentity {
 pub struct AnswerTimings {
     /// Retrieval, query embedding included.
     pub retrieval_ms: f64,
+    /// From the question to the extract (absent when there is none).
+    #[serde(default)]
+    pub extract_ms: Option<f64>,
     /// From the question to the first generated piece of text (absent when nothing was
     /// generated).
     pub first_token_ms: Option<f64>,
@@ -189,6 +211,11 @@ pub enum Abstention {
     ModelJudgedIrrelevant,
     /// The model itself said the sources do not answer.
     ModelAbstained,
+    /// Every article number the question names is missing from the codes loaded.
+    MissingArticle {
+        /// The numbers as written.
+        written: Vec<String>,
+    },
 }
 
 impl Abstention {
@@ -208,6 +235,10 @@ impl Abstention {
             Self::ModelAbstained => {
                 "Le modèle n'a pas trouvé la réponse dans les articles fournis.".into()
             }
+            Self::MissingArticle { written } => format!(
+                "La question cite un numéro d'article ({}) qui n'existe pas dans les codes chargés.",
+                written.join(", ")
+            ),
         }
     }
 }
@@ -224,6 +255,20 @@ pub struct Answer {
     pub abstained: bool,
     /// Why, when it did.
     pub abstention: Option<Abstention>,
+    /// What the code says: the passages that best answer the question, best first.
+    #[serde(default)]
+    pub extract: Vec<ExtractPassage>,
+    /// Whether the model's text is a usable synthesis (when not, `answer` is a plain sentence
+    /// saying so and the agent reads the extract).
+    #[serde(default)]
+    pub synthesis: Synthesis,
+    /// The model's text when it was set aside (kept for the journal, never shown as the
+    /// answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside_text: Option<String>,
+    /// Article numbers the question names that the codes loaded do not have.
+    #[serde(default)]
+    pub missing_articles: Vec<MissingArticle>,
     /// Checked citations.
     pub citations: Vec<Citation>,
     /// Citations removed from the answer.
@@ -248,6 +293,9 @@ pub struct Answer {
     pub corpus: CorpusIdentity,
     /// Timings.
     pub timings: AnswerTimings,
+    /// Tokens of the prompt given to the model (absent when it was not called).
+    #[serde(default)]
+    pub prompt_tokens: Option<usize>,
     /// Why generation stopped (`end_of_turn`, `max_tokens`, `cancelled`…), when it ran.
     pub stop: Option<crate::llm::StopReason>,
 }

@@ -9,13 +9,22 @@
 //! 3. retrieval (exact lookup, then hybrid ranking) over the law in force, joined by the
 //!    sections of the agents' own documents the caller found for the question (see
 //!    [`crate::collection::answer_sources`]);
-//! 4. [`budget`]: fit the sources into the model's context, trimming long articles to what
-//!    matched; sources that address the model are withheld;
-//! 5. optionally, the model's own judgement of whether the sources concern the question;
-//! 6. [`prompt`]: the French prompt with numbered sources; generation streamed to the sink;
-//! 7. [`citations`]: every citation resolved against the sources, quotations checked
-//!    verbatim, unsupported citations removed; [`copied`]: source headers the model repeated
-//!    cut to their label, sentences copied without a citation attributed to their source.
+//!    A number the question names that no code has is answered as such, without the model;
+//! 4. [`extract`]: the passages of the retrieved articles ranked against the question; the
+//!    best ones are sent to the sink before the model is called (what the code says);
+//! 5. the sources given to the model are those passages with a little context, not whole
+//!    articles (fewer prompt tokens, a first token sooner; [`budget`] fits whole articles
+//!    instead when [`PromptMode::Articles`] is asked, to measure the difference); sources that
+//!    address the model are withheld;
+//! 6. optionally, the model's own judgement of whether the sources concern the question;
+//! 7. [`prompt`]: the French prompt with numbered sources; generation streamed to the sink,
+//!    stopped at the first repeated sentence;
+//! 8. [`citations`]: every citation resolved against the sources, quotations checked
+//!    verbatim, unsupported citations removed, and each marked relevant only if its passage is
+//!    among those ranked relevant to the question; [`copied`]: source headers the model
+//!    repeated cut to their label, sentences copied without a citation attributed to their
+//!    source; [`synthesis`]: a text that is only a header, mostly a copy or cites nothing
+//!    relevant is set aside, and the agent is told so under the extract.
 //!
 //! Everything is reported as [`AnswerEvent`]s pushed to a sink (the CLI prints them, the
 //! desktop shell forwards them to the page, the tests collect them); a sink that answers
@@ -25,17 +34,21 @@ pub mod budget;
 pub mod citations;
 pub mod copied;
 pub mod event;
+pub mod extract;
 pub mod prompt;
 pub mod scope;
 pub mod screen;
+pub mod synthesis;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use event::{
     Abstention, Answer, AnswerEvent, AnswerTimings, Citation, ClosestArticle, CorpusIdentity,
-    ModelIdentity, QuoteCheck, RejectedCitation, SourceInfo, WithheldSource,
+    ExtractPassage, MissingArticle, ModelIdentity, QuoteCheck, RejectedCitation, SourceInfo,
+    Synthesis, SynthesisIssue, WithheldSource,
 };
+pub use extract::ExtractWeights;
 pub use screen::{MAX_QUESTION_CHARS, QuestionIssue};
 
 use crate::collection::DocumentSource;
@@ -46,8 +59,21 @@ use crate::llm::{
 };
 use crate::retrieve::{Hit, Retriever, SearchError, SearchMode};
 use budget::{Candidate, FittedSource, fit_sources};
-use citations::{GivenSource, check_citations};
-use prompt::{ABSTENTION_SENTENCE, PromptSource, answer_messages, is_abstention, judge_messages};
+use citations::{GivenSource, check_citations, contains_verbatim};
+use extract::{PassageRanking, RankedArticle, rank_passages};
+use prompt::{
+    ABSTENTION_SENTENCE, PromptSource, answer_messages, is_abstention, judge_messages,
+    source_header,
+};
+use synthesis::{Judged, NO_SYNTHESIS_SENTENCE, RepetitionGuard, judge};
+
+/// An article this short goes into the prompt whole; a longer one gives its passages.
+const WHOLE_ARTICLE_BYTES: usize = 700;
+/// Articles whose passages are ranked for the extract: more than are given to the model, since
+/// the article that answers is often found a few ranks down.
+const EXTRACT_ARTICLES: usize = 8;
+/// Passages of one article given to the model, at most.
+const PASSAGES_PER_SOURCE: usize = 3;
 
 /// The most positions a prompt and its answer may use: candle's quantized llama stops there,
 /// whatever the model was trained for.
@@ -78,6 +104,19 @@ pub struct AnswerOptions {
     pub model_may_abstain: bool,
     /// Retrieval mode (hybrid unless measuring).
     pub mode: SearchMode,
+    /// What the model is given of each source.
+    pub prompt: PromptMode,
+}
+
+/// What the model is given of each source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptMode {
+    /// The passages ranked relevant to the question, with their lead and label.
+    #[default]
+    Passages,
+    /// Whole articles (long ones cut to what matched): the earlier prompt, kept to measure.
+    Articles,
 }
 
 impl Default for AnswerOptions {
@@ -90,6 +129,7 @@ impl Default for AnswerOptions {
             relevance_check: false,
             model_may_abstain: false,
             mode: SearchMode::Hybrid,
+            prompt: PromptMode::Passages,
         }
     }
 }
@@ -171,24 +211,43 @@ impl<F: FnMut(AnswerEvent) -> SinkControl> AnswerSink for F {
 pub struct Answerer {
     retriever: Arc<Retriever>,
     model: ModelIdentity,
+    extract_weights: ExtractWeights,
 }
 
 /// What the steps before generation decided.
-struct Prepared {
+struct Prepared<'a> {
     hits: Vec<Hit>,
+    /// Retrieved articles (and document sections) that may be given to the model, in rank
+    /// order.
+    candidates: Vec<Candidate<'a>>,
     /// Which editions the sources come from, said to the model and to the agent.
     edition_note: String,
     /// The date a dated question asked about.
     date: Option<String>,
-    sources: Vec<FittedSource>,
     withheld: Vec<WithheldSource>,
     retrieval_ms: f64,
+}
+
+/// What an answer drew from before the model: shared by every way an answer ends.
+struct Grounds {
+    extract: Vec<ExtractPassage>,
+    extract_ms: Option<f64>,
+    missing: Vec<MissingArticle>,
 }
 
 impl Answerer {
     /// An answerer over `retriever`, answering with the model described by `model`.
     pub fn new(retriever: Arc<Retriever>, model: ModelIdentity) -> Self {
-        Self { retriever, model }
+        Self {
+            retriever,
+            model,
+            extract_weights: ExtractWeights::default(),
+        }
+    }
+
+    /// Uses other weights to rank the passages of the extract (to measure them).
+    pub fn set_extract_weights(&mut self, weights: ExtractWeights) {
+        self.extract_weights = weights;
     }
 
     /// The retriever.
@@ -235,29 +294,74 @@ impl Answerer {
         let started = Instant::now();
         let question = screen::screen_question(&request.question)?;
         let options = &request.options;
+        let corpus = self.retriever.corpus();
 
         // Abstain on the question's own words, before retrieval costs anything but showing the
         // closest articles.
         let scope = scope::scope_abstention(question);
-        let prepared = self.prepare(question, request, generator)?;
+        let missing = corpus.missing_mentions(question);
+        let prepared = self.prepare(question, request)?;
+        let mut grounds = Grounds {
+            extract: Vec::new(),
+            extract_ms: None,
+            missing,
+        };
         if let Some(abstention) = scope {
-            return Ok(self.abstain(question, abstention, &prepared, started, sink));
+            return Ok(self.abstain(question, abstention, &prepared, &grounds, started, sink));
         }
-        if prepared.sources.is_empty() {
-            return Ok(self.abstain(question, Abstention::NoSources, &prepared, started, sink));
+        let named_by_number = prepared
+            .hits
+            .iter()
+            .any(|h| h.origin == crate::retrieve::HitOrigin::Lookup);
+        // Every number the question names is missing (a prefix of one may have been looked
+        // up: « 414-9 » finds 414, which is not what was asked).
+        let all_missing = !grounds.missing.is_empty()
+            && grounds.missing.len() >= crate::corpus::find_mentions(question).len();
+        if all_missing || (!grounds.missing.is_empty() && !named_by_number) {
+            let written = grounds.missing.iter().map(|m| m.written.clone()).collect();
+            let abstention = Abstention::MissingArticle { written };
+            return Ok(self.abstain(question, abstention, &prepared, &grounds, started, sink));
         }
-        let corpus = self.retriever.corpus();
-        let given: Vec<(usize, &Article, &FittedSource)> = prepared
-            .sources
+        if prepared.candidates.is_empty() {
+            return Ok(self.abstain(
+                question,
+                Abstention::NoSources,
+                &prepared,
+                &grounds,
+                started,
+                sink,
+            ));
+        }
+
+        // What the code says, before the model is called.
+        let ranking = self.rank(question, &prepared)?;
+        grounds.extract = ranking.extract();
+        grounds.extract_ms = Some(ms_since(started));
+        if sink.event(AnswerEvent::Extract {
+            passages: grounds.extract.clone(),
+        }) == SinkControl::Stop
+        {
+            request.cancel.cancel();
+        }
+
+        let sources = match options.prompt {
+            PromptMode::Passages => {
+                self.fit_passages(question, &ranking, request, generator, &prepared)?
+            }
+            PromptMode::Articles => self.fit(
+                question,
+                &prepared.candidates[..prepared.candidates.len().min(options.sources.max(1))],
+                request,
+                generator,
+                &prepared.edition_note,
+            )?,
+        };
+        let given: Vec<(usize, &Article, &FittedSource)> = sources
             .iter()
             .enumerate()
             .filter_map(|(i, s)| self.source(request, &s.id).map(|a| (i + 1, a, s)))
             .collect();
 
-        let named_by_number = prepared
-            .hits
-            .iter()
-            .any(|h| h.origin == crate::retrieve::HitOrigin::Lookup);
         if options.relevance_check
             && !named_by_number
             && !self.judge_relevant(question, &given, request, generator)?
@@ -266,6 +370,7 @@ impl Answerer {
                 question,
                 Abstention::ModelJudgedIrrelevant,
                 &prepared,
+                &grounds,
                 started,
                 sink,
             ));
@@ -302,6 +407,7 @@ impl Answerer {
                 trimmed: fitted.trimmed,
             })
             .collect();
+        let headers: Vec<String> = prompt_sources.iter().map(source_header).collect();
         let edition_note = prepared.edition_note.clone();
         let messages = answer_messages(
             question,
@@ -318,9 +424,17 @@ impl Answerer {
         };
         let mut first_token_ms: Option<f64> = None;
         let cancel = request.cancel.clone();
+        let mut repetition = RepetitionGuard::default();
+        let mut stopped_by_repetition = false;
         let generation = generator.generate(&generation_request, &mut |text: &str| {
             if first_token_ms.is_none() {
                 first_token_ms = Some(ms_since(started));
+            }
+            if repetition.push(text) {
+                // The model repeats itself: nothing after this is worth reading. (Stopping
+                // cancels the request's token: remember that the agent had not.)
+                stopped_by_repetition = !cancel.is_cancelled();
+                return SinkControl::Stop;
             }
             let control = sink.event(AnswerEvent::Token {
                 text: text.to_string(),
@@ -330,6 +444,15 @@ impl Answerer {
             }
             control
         })?;
+        let repetition_stopped = repetition.finish();
+        let generated = match repetition.cut_at() {
+            Some(at) => generation
+                .text
+                .get(..at)
+                .unwrap_or(&generation.text)
+                .trim_end(),
+            None => generation.text.as_str(),
+        };
 
         let given_sources: Vec<GivenSource<'_>> = given
             .iter()
@@ -339,7 +462,12 @@ impl Answerer {
                 text: &fitted.text,
             })
             .collect();
-        let mut checked = check_citations(&generation.text, &given_sources, corpus);
+        let mut checked = check_citations(generated, &given_sources, corpus);
+        for citation in &mut checked.citations {
+            if let Some(article) = self.source(request, &citation.id) {
+                citation.relevant = cites_relevant_passage(citation, article, &ranking);
+            }
+        }
         if let Some(tables) = self.retriever.correspondence() {
             // A cited article that the recodification moved: show its new number.
             for citation in &mut checked.citations {
@@ -356,9 +484,22 @@ impl Answerer {
                     .collect();
             }
         }
-        let model_abstained =
-            generation.stop != StopReason::Cancelled && is_abstention(&generation.text);
-        let (citations, rejected) = if model_abstained {
+        let model_abstained = generation.stop != StopReason::Cancelled && is_abstention(generated);
+        let source_texts: Vec<&str> = given.iter().map(|(_, _, f)| f.text.as_str()).collect();
+        let citations_relevant: Vec<bool> = checked.citations.iter().map(|c| c.relevant).collect();
+        let synthesis = if model_abstained {
+            Synthesis::unusable(SynthesisIssue::Empty, repetition_stopped)
+        } else {
+            judge(&Judged {
+                generated,
+                source_texts: &source_texts,
+                headers: &headers,
+                citations_relevant: &citations_relevant,
+                repetition_stopped,
+            })
+        };
+        // A synthesis set aside keeps no citation: nothing of it is shown as verified.
+        let (citations, rejected) = if model_abstained || !synthesis.usable {
             (Vec::new(), checked.rejected)
         } else {
             (checked.citations, checked.rejected)
@@ -367,20 +508,29 @@ impl Answerer {
             citations: citations.clone(),
             rejected: rejected.clone(),
         });
+        let (text, set_aside_text) = if model_abstained {
+            (ABSTENTION_SENTENCE.to_string(), None)
+        } else if !synthesis.usable {
+            (
+                NO_SYNTHESIS_SENTENCE.to_string(),
+                Some(generation.text.clone()),
+            )
+        } else {
+            (checked.text, None)
+        };
         let answer = Answer {
             question: question.to_string(),
-            answer: if model_abstained {
-                ABSTENTION_SENTENCE.to_string()
-            } else {
-                checked.text
-            },
+            answer: text,
             abstained: model_abstained,
             abstention: model_abstained.then_some(Abstention::ModelAbstained),
+            extract: grounds.extract,
+            synthesis,
+            set_aside_text,
+            missing_articles: grounds.missing,
             citations,
             rejected_citations: rejected,
-            sources: prepared.sources.iter().map(|s| s.id.clone()).collect(),
-            trimmed_sources: prepared
-                .sources
+            sources: sources.iter().map(|s| s.id.clone()).collect(),
+            trimmed_sources: sources
                 .iter()
                 .filter(|s| s.trimmed)
                 .map(|s| s.id.clone())
@@ -397,15 +547,69 @@ impl Answerer {
             corpus: self.corpus_identity(),
             timings: AnswerTimings {
                 retrieval_ms: prepared.retrieval_ms,
+                extract_ms: grounds.extract_ms,
                 first_token_ms,
                 total_ms: ms_since(started),
             },
-            stop: Some(generation.stop),
+            prompt_tokens: Some(generation.stats.prompt_tokens),
+            // A stop at a repeated sentence is Vigie's, not the agent's.
+            stop: Some(if stopped_by_repetition {
+                StopReason::Repetition
+            } else {
+                generation.stop
+            }),
         };
         sink.event(AnswerEvent::Done {
             answer: Box::new(answer.clone()),
         });
         Ok(answer)
+    }
+
+    /// The extract `ask` would send first, without calling the model, and the milliseconds it
+    /// took from the question (to measure it). Empty when `ask` would abstain before.
+    pub fn extract_only(
+        &self,
+        request: &AnswerRequest,
+    ) -> Result<(Vec<ExtractPassage>, f64), AnswerError> {
+        let started = Instant::now();
+        let question = screen::screen_question(&request.question)?;
+        if scope::scope_abstention(question).is_some() {
+            return Ok((Vec::new(), ms_since(started)));
+        }
+        let prepared = self.prepare(question, request)?;
+        let ranking = self.rank(question, &prepared)?;
+        Ok((ranking.extract(), ms_since(started)))
+    }
+
+    /// The passages of the prepared candidates, ranked against the question.
+    fn rank<'a>(
+        &self,
+        question: &str,
+        prepared: &Prepared<'a>,
+    ) -> Result<PassageRanking<'a>, AnswerError> {
+        // A question that names articles asks about them: the extract comes from them.
+        let named: Vec<&str> = prepared
+            .hits
+            .iter()
+            .filter(|h| h.origin == crate::retrieve::HitOrigin::Lookup)
+            .map(|h| h.id.as_str())
+            .collect();
+        let ranked: Vec<RankedArticle<'a>> = prepared
+            .candidates
+            .iter()
+            .filter(|c| {
+                named.is_empty()
+                    || named.contains(&c.article.id.as_str())
+                    || crate::collection::is_document(c.article)
+            })
+            .enumerate()
+            .map(|(rank, c)| RankedArticle {
+                article: c.article,
+                rank,
+            })
+            .collect();
+        rank_passages(question, &ranked, &self.retriever, self.extract_weights)
+            .map_err(|e| AnswerError::Search(SearchError::from(e)))
     }
 
     /// A source by id: an article of the corpus or a section offered with the request.
@@ -419,19 +623,20 @@ impl Answerer {
         })
     }
 
-    /// Retrieval and the context budget.
-    fn prepare(
-        &self,
+    /// Retrieval, and the articles (and document sections) that may be given to the model.
+    fn prepare<'a>(
+        &'a self,
         question: &str,
-        request: &AnswerRequest,
-        generator: &mut dyn TextGenerator,
-    ) -> Result<Prepared, AnswerError> {
+        request: &'a AnswerRequest,
+    ) -> Result<Prepared<'a>, AnswerError> {
         let options = &request.options;
         let t = Instant::now();
         // A question that names a past date is answered from the edition in force then.
-        let outcome = self
-            .retriever
-            .search_auto(question, options.sources.max(1), options.mode)?;
+        let outcome = self.retriever.search_auto(
+            question,
+            options.sources.max(EXTRACT_ARTICLES),
+            options.mode,
+        )?;
         let retrieval_ms = ms_since(t);
         let edition_note = edition_note(&outcome);
         let corpus = self.retriever.corpus();
@@ -454,15 +659,102 @@ impl Answerer {
             }
             candidates.push(Candidate { article, matched });
         }
-        let sources = self.fit(question, &candidates, request, generator, &edition_note)?;
         Ok(Prepared {
             hits: outcome.hits,
+            candidates,
             edition_note,
             date: outcome.date,
-            sources,
             withheld,
             retrieval_ms,
         })
+    }
+
+    /// The sources as passages: each article whose passages rank relevant gives those
+    /// passages (a short article is given whole), best article first, as many as the
+    /// model's context holds with room for the answer.
+    fn fit_passages(
+        &self,
+        question: &str,
+        ranking: &PassageRanking<'_>,
+        request: &AnswerRequest,
+        generator: &mut dyn TextGenerator,
+        prepared: &Prepared<'_>,
+    ) -> Result<Vec<FittedSource>, AnswerError> {
+        let options = &request.options;
+        let mut order: Vec<&str> = Vec::new();
+        for passage in ranking.relevant() {
+            let id = ranking.article_of(passage).id.as_str();
+            if !order.contains(&id) {
+                order.push(id);
+            }
+        }
+        // A question naming an article gets that article, relevant passages or not.
+        for hit in &prepared.hits {
+            if hit.origin == crate::retrieve::HitOrigin::Lookup && !order.contains(&hit.id.as_str())
+            {
+                order.push(hit.id.as_str());
+            }
+        }
+        order.truncate(options.sources.max(1));
+        // The service's own documents found for the question are given right after the best
+        // article, relevant passages or not (as the whole-article prompt does).
+        let mut slot = order.len().min(1);
+        for document in request.documents.iter().take(options.sources.max(1)) {
+            let id = document.article.id.as_str();
+            let given = prepared.candidates.iter().any(|c| c.article.id == id);
+            if given && !order.contains(&id) {
+                order.insert(slot, id);
+                slot += 1;
+            }
+        }
+        // The law first: a section of the service's documents never heads the sources.
+        if let Some(law) = order
+            .iter()
+            .position(|id| self.retriever.corpus().get(id).is_some())
+        {
+            let first_law = order.remove(law);
+            order.insert(0, first_law);
+        }
+        let mut sources: Vec<FittedSource> = order
+            .iter()
+            .filter_map(|id| {
+                let article = self.source(request, id)?;
+                Some(passage_source(article, ranking))
+            })
+            .collect();
+        let context = generator
+            .model_info()
+            .context_length
+            .min(MAX_POSITIONS)
+            .min(options.context_tokens.max(256));
+        let prompt_limit = context.saturating_sub(options.max_tokens);
+        loop {
+            let prompt_sources: Vec<PromptSource<'_>> = sources
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    self.source(request, &s.id).map(|article| PromptSource {
+                        number: i + 1,
+                        article,
+                        text: &s.text,
+                        trimmed: s.trimmed,
+                    })
+                })
+                .collect();
+            let total = generator.count_prompt_tokens(&answer_messages(
+                question,
+                &prompt_sources,
+                &prepared.edition_note,
+                options.model_may_abstain,
+            ))?;
+            if total <= prompt_limit || sources.is_empty() {
+                return Ok(sources);
+            }
+            if sources.len() == 1 {
+                return Err(AnswerError::ContextTooSmall { context });
+            }
+            sources.pop();
+        }
     }
 
     /// Fits the candidates so that the real prompt, counted by the model's tokenizer, leaves
@@ -561,7 +853,8 @@ impl Answerer {
         &self,
         question: &str,
         abstention: Abstention,
-        prepared: &Prepared,
+        prepared: &Prepared<'_>,
+        grounds: &Grounds,
         started: Instant,
         sink: &mut dyn AnswerSink,
     ) -> Answer {
@@ -569,11 +862,19 @@ impl Answerer {
             sources: Vec::new(),
             withheld: prepared.withheld.clone(),
         });
+        let text = match &abstention {
+            Abstention::MissingArticle { .. } => missing_sentence(&grounds.missing),
+            other => format!("{ABSTENTION_SENTENCE} {}", other.explanation_fr()),
+        };
         let answer = Answer {
             question: question.to_string(),
-            answer: format!("{ABSTENTION_SENTENCE} {}", abstention.explanation_fr()),
+            answer: text,
             abstained: true,
             abstention: Some(abstention),
+            extract: grounds.extract.clone(),
+            synthesis: Synthesis::unusable(SynthesisIssue::NoModel, false),
+            set_aside_text: None,
+            missing_articles: grounds.missing.clone(),
             citations: Vec::new(),
             rejected_citations: Vec::new(),
             sources: Vec::new(),
@@ -586,9 +887,11 @@ impl Answerer {
             corpus: self.corpus_identity(),
             timings: AnswerTimings {
                 retrieval_ms: prepared.retrieval_ms,
+                extract_ms: grounds.extract_ms,
                 first_token_ms: None,
                 total_ms: ms_since(started),
             },
+            prompt_tokens: None,
             stop: None,
         };
         sink.event(AnswerEvent::Citations {
@@ -659,6 +962,141 @@ fn edition_note(outcome: &crate::retrieve::SearchOutcome) -> String {
         ),
         None => format!("Textes en vigueur utilisés : {}.", editions.join(", ")),
     }
+}
+
+/// What the agent reads when every number the question names is missing.
+fn missing_sentence(missing: &[MissingArticle]) -> String {
+    missing
+        .iter()
+        .map(|m| {
+            let codes = m.code.as_ref().map_or_else(
+                || "les codes chargés".to_string(),
+                |code| format!("le {code}"),
+            );
+            let nearest = if m.nearest.is_empty() {
+                String::new()
+            } else {
+                format!(" Numéros proches : {}.", m.nearest.join(", "))
+            };
+            format!(
+                "L'article {} n'existe pas dans {codes} (édition en vigueur).{nearest}",
+                m.written.trim_start_matches(|c: char| !c.is_alphanumeric())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An article as the prompt gives it: whole when short, otherwise its relevant passages
+/// (each with the sentence that introduces it when it is an item of a list), in text order,
+/// `[…]` marking what was left out.
+fn passage_source(article: &Article, ranking: &PassageRanking<'_>) -> FittedSource {
+    let text = &article.text;
+    let all = ranking.passages_of(&article.id);
+    if text.len() <= WHOLE_ARTICLE_BYTES || all.is_empty() {
+        return FittedSource {
+            id: article.id.clone(),
+            text: text.clone(),
+            trimmed: false,
+            range: (0, text.len()),
+        };
+    }
+    let mut chosen: Vec<&extract::ScoredPassage> = ranking.relevant_of(&article.id);
+    if chosen.is_empty() {
+        // An article named by number with no relevant passage: its best one.
+        chosen = all.clone();
+        chosen.sort_by(|a, b| b.score.total_cmp(&a.score));
+    }
+    let mut best_first = chosen.clone();
+    best_first.sort_by(|a, b| b.score.total_cmp(&a.score));
+    best_first.truncate(PASSAGES_PER_SOURCE);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for passage in &best_first {
+        if let Some(lead) = passage
+            .passage
+            .lead
+            .and_then(|o| all.iter().find(|p| p.passage.ordinal == o))
+        {
+            ranges.push((lead.passage.start, lead.passage.end));
+        }
+        ranges.push((passage.passage.start, passage.passage.end));
+    }
+    ranges.sort();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            // Adjacent or overlapping (only spaces between): one piece.
+            Some(last)
+                if text
+                    .get(last.1..start)
+                    .is_some_and(|gap| gap.trim().is_empty()) =>
+            {
+                last.1 = last.1.max(end);
+            }
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    let mut out = String::new();
+    let first = merged.first().map_or(0, |r| r.0);
+    let last = merged.last().map_or(0, |r| r.1);
+    if first > 0 {
+        out.push_str("[…] ");
+    }
+    for (i, (start, end)) in merged.iter().enumerate() {
+        if i > 0 {
+            out.push_str(" […] ");
+        }
+        out.push_str(text.get(*start..*end).unwrap_or("").trim());
+    }
+    if last < text.trim_end().len() {
+        out.push_str(" […]");
+    }
+    FittedSource {
+        id: article.id.clone(),
+        text: out,
+        trimmed: true,
+        range: (first, last),
+    }
+}
+
+/// Whether a citation falls in a passage ranked relevant to the question: one of its
+/// verbatim quotations, or else its supporting passage, lies in one.
+fn cites_relevant_passage(
+    citation: &Citation,
+    article: &Article,
+    ranking: &PassageRanking<'_>,
+) -> bool {
+    let located: Vec<(usize, usize)> = citation
+        .quotes
+        .iter()
+        .filter(|q| q.verbatim)
+        .filter_map(|q| locate(&article.text, &q.text))
+        .collect();
+    if !located.is_empty() {
+        return located.iter().any(|&r| ranking.concerns(&article.id, r));
+    }
+    match locate(&article.text, &citation.supporting_passage) {
+        Some(range) => ranking.concerns(&article.id, range),
+        None => false,
+    }
+}
+
+/// The byte range of `passage` (possibly clipped with `…`) in `text`, by its first words.
+fn locate(text: &str, passage: &str) -> Option<(usize, usize)> {
+    let head: &str = passage
+        .split(['…', '«', '»'])
+        .map(str::trim)
+        .find(|p| p.chars().count() >= 12)?;
+    let probe: String = head.chars().take(80).collect();
+    let start = text.find(probe.trim()).or_else(|| {
+        // Spacing or apostrophes differ: look for the probe word by word.
+        contains_verbatim(text, &probe).then(|| {
+            let first_word = probe.split_whitespace().next().unwrap_or("");
+            text.find(first_word).unwrap_or(0)
+        })
+    })?;
+    Some((start, (start + head.len()).min(text.len())))
 }
 
 fn ms_since(t: Instant) -> f64 {

@@ -112,14 +112,15 @@ const FRENCH_WORDS: &[&str] = &[
     "le", "la", "les", "des", "du", "de", "un", "une", "est", "et", "en", "que", "qui", "quel",
     "quelle", "quels", "quelles", "pour", "dans", "sur", "au", "aux", "par", "il", "on", "ce",
     "peut", "doit", "faut", "comment", "combien", "pourquoi", "quand", "où", "avec", "sans", "ou",
-    "je", "nous", "vous", "son", "sa", "ses", "mon", "ma", "mes", "article", "douane", "douanes",
+    "je", "nous", "vous", "son", "sa", "ses", "mon", "ma", "mes", "douane", "douanes",
 ];
 
 /// Function words of the languages a question could otherwise be written in.
 const FOREIGN_WORDS: &[&str] = &[
     // English
     "the", "what", "which", "is", "are", "does", "do", "how", "of", "to", "and", "for", "can",
-    "with", "customs", "should", "when", "who", "why", "my", "this", "that", // German
+    "with", "customs", "should", "when", "who", "why", "my", "this", "that", "about",
+    "says", // German
     "der", "die", "das", "und", "ist", "nicht", "wie", "was", "ich",
     "zoll", // Spanish, Italian
     "el", "los", "las", "es", "por", "cómo", "qué", "il", "della", "che", "sono", "aduana",
@@ -226,7 +227,12 @@ mod tests {
             screen_question("What are the customs penalties for smuggling tobacco?"),
             Err(QuestionIssue::NotFrench)
         );
+        assert_eq!(
+            screen_question("What is article 414 about?"),
+            Err(QuestionIssue::NotFrench)
+        );
         assert!(screen_question("art. 414").is_ok());
+        assert!(screen_question("Que dit l'article 414 ?").is_ok());
         assert!(screen_question("Quelle est la sanction de la contrebande de tabac ?").is_ok());
         assert!(screen_question("Le dumping, c'est quoi ?").is_ok());
     }

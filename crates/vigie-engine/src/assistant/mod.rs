@@ -931,7 +931,9 @@ impl Assistant {
                 return Err(e.into());
             }
         };
-        let stopped = cancel.is_cancelled();
+        // A stop at a repeated sentence is Vigie's own, not the agent's.
+        let stopped =
+            cancel.is_cancelled() && answer.stop != Some(crate::llm::StopReason::Repetition);
         let answer_id = lock(&self.store)?.add_answer(summary.id, &answer, stopped)?;
         self.journal("answer", answer_journal_entry(&answer, stopped));
         let conversation = lock(&self.store)?.get(summary.id)?.summary;
@@ -1015,7 +1017,11 @@ pub fn answer_journal_entry(answer: &Answer, stopped: bool) -> serde_json::Value
         "abstained": answer.abstained,
         "abstention": answer.abstention,
         "stopped": stopped,
-        "citations": answer.citations.iter().map(|c| serde_json::json!({"id": c.id, "valid": c.valid})).collect::<Vec<_>>(),
+        "extract": answer.extract.iter().map(|p| serde_json::json!({"id": p.id, "location": p.location, "range": p.range})).collect::<Vec<_>>(),
+        "synthesis": answer.synthesis,
+        "set_aside_text": answer.set_aside_text,
+        "missing_articles": answer.missing_articles.iter().map(|m| &m.written).collect::<Vec<_>>(),
+        "citations": answer.citations.iter().map(|c| serde_json::json!({"id": c.id, "valid": c.valid, "relevant": c.relevant})).collect::<Vec<_>>(),
         "rejected_citations": answer.rejected_citations.iter().map(|c| &c.written_as).collect::<Vec<_>>(),
         "model": answer.model,
         "corpus": answer.corpus.hash,

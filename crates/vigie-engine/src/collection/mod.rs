@@ -648,8 +648,10 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), CollectionError> {
 fn snapshot_source(sections: &[StoredSection], sections_sha256: &str) -> SnapshotSource {
     let mut source = SnapshotSource {
         chunks: Vec::new(),
-        passages: Vec::new(),
+        chunk_texts: Vec::new(),
         lexical: Vec::new(),
+        // Sections are few and short: their extract passages are embedded when asked.
+        passages: Vec::new(),
         corpus_hash: sections_sha256.to_string(),
         editions: Vec::new(),
     };
@@ -657,7 +659,7 @@ fn snapshot_source(sections: &[StoredSection], sections_sha256: &str) -> Snapsho
         let heading = section.headings.last().map(String::as_str).unwrap_or("");
         for chunk in chunk_text(&section.id, &section.text) {
             let text = section.text.get(chunk.start..chunk.end).unwrap_or("");
-            source.passages.push(format!(
+            source.chunk_texts.push(format!(
                 "{} {} {heading}\n{text}",
                 section.document, section.location
             ));

@@ -8,6 +8,8 @@ pub(crate) mod article;
 mod chunk;
 mod error;
 mod loader;
+mod missing;
+mod passage;
 pub mod reference;
 
 use std::collections::HashMap;
@@ -19,6 +21,8 @@ pub use article::{Article, Edition, credit_line, short_code_name};
 pub use chunk::{Chunk, MAX_CHUNK_BYTES, TARGET_CHUNK_BYTES, chunk_article, chunk_text};
 pub use error::CorpusError;
 pub use loader::is_iso_date;
+pub use missing::MissingArticle;
+pub use passage::{PASSAGE_CUTTING, Passage, passages_of, passages_of_text};
 pub use reference::{ArticleMention, CodeHint, canonical_key, find_mentions};
 
 /// Name of the Code des douanes as it appears in the corpus.

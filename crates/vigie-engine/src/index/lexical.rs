@@ -186,6 +186,14 @@ impl LexicalIndex {
         Ok(hits)
     }
 
+    /// How many chunks contain an analysed term (in their text).
+    pub fn document_frequency(&self, term: &str) -> u64 {
+        self.reader
+            .searcher()
+            .doc_freq(&Term::from_field_text(self.fields.text, term))
+            .unwrap_or(0)
+    }
+
     /// Number of indexed chunks.
     pub fn len(&self) -> usize {
         self.reader.searcher().num_docs() as usize

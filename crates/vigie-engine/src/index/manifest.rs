@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 use super::IndexError;
 
 /// Current on-disk format version.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: passages of the articles and their vectors, for extracts.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Parameters that change the content of an index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +31,9 @@ pub struct IndexParameters {
     pub chunk_max_bytes: usize,
     /// Name of the lexical analyzer.
     pub lexical_analyzer: String,
+    /// How articles are cut into extract passages (see [`crate::corpus::PASSAGE_CUTTING`]).
+    #[serde(default)]
+    pub passage_cutting: String,
 }
 
 /// One edition indexed.

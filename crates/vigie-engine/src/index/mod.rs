@@ -10,6 +10,7 @@ mod error;
 mod history;
 mod lexical;
 mod manifest;
+mod passages;
 mod vector;
 
 use std::fs;
@@ -23,9 +24,13 @@ pub use manifest::{
     FORMAT_VERSION, FileChecksum, IndexExpectation, IndexManifest, IndexParameters, IndexedEdition,
     checksum_file, checksum_tree,
 };
+pub use passages::PassageStore;
 pub use vector::{VectorHit, VectorIndex};
 
-use crate::corpus::{Article, Chunk, Corpus, MAX_CHUNK_BYTES, TARGET_CHUNK_BYTES, chunk_article};
+use crate::corpus::{
+    Article, Chunk, Corpus, MAX_CHUNK_BYTES, Passage, TARGET_CHUNK_BYTES, chunk_article,
+    passages_of,
+};
 use crate::embed::{Embedder, TextKind};
 
 /// HNSW neighbours per node.
@@ -46,6 +51,7 @@ pub fn current_parameters() -> IndexParameters {
         chunk_target_bytes: TARGET_CHUNK_BYTES,
         chunk_max_bytes: MAX_CHUNK_BYTES,
         lexical_analyzer: ANALYZER.to_string(),
+        passage_cutting: crate::corpus::PASSAGE_CUTTING.to_string(),
     }
 }
 
@@ -85,6 +91,23 @@ pub fn passage_text(article: &Article, chunk: &Chunk) -> String {
     )
 }
 
+/// Text embedded for a passage of an extract: an item of a list is read with the sentence
+/// that introduces it (« Sont passibles… : 1° … »), clipped, so that it keeps its meaning.
+pub fn extract_passage_text(
+    article_text: &str,
+    passage: &Passage,
+    lead: Option<&Passage>,
+) -> String {
+    let body = passage.text(article_text).trim();
+    match lead {
+        Some(lead) => {
+            let lead_text = crate::retrieve::excerpt_of(lead.text(article_text).trim(), 240);
+            format!("{lead_text} {body}")
+        }
+        None => body.to_string(),
+    }
+}
+
 /// Text indexed for full-text search.
 fn lexical_text(article: &Article, chunk: &Chunk) -> String {
     format!("{}\n{}", article.reference(), chunk.text(article))
@@ -97,6 +120,7 @@ pub struct RetrievalIndex {
     chunks: Vec<Chunk>,
     vectors: VectorIndex,
     lexical: LexicalIndex,
+    passages: PassageStore,
 }
 
 impl RetrievalIndex {
@@ -124,12 +148,14 @@ impl RetrievalIndex {
                 "the full-text index does not hold every chunk".into(),
             ));
         }
+        let passages = PassageStore::load(dir, manifest.dimension)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
             chunks,
             vectors,
             lexical,
+            passages,
         })
     }
 
@@ -156,8 +182,9 @@ impl RetrievalIndex {
         let articles: Vec<&Article> = corpus.articles_in_force().collect();
         let mut source = SnapshotSource {
             chunks: Vec::new(),
-            passages: Vec::new(),
+            chunk_texts: Vec::new(),
             lexical: Vec::new(),
+            passages: Vec::new(),
             corpus_hash: corpus.hash_in_force(),
             editions: corpus
                 .editions_in_force()
@@ -169,8 +196,14 @@ impl RetrievalIndex {
                 .collect(),
         };
         for article in &articles {
+            let passages = passages_of(article);
+            for passage in &passages {
+                let lead = passage.lead.and_then(|i| passages.get(i));
+                let text = extract_passage_text(&article.text, passage, lead);
+                source.passages.push((passage.clone(), text));
+            }
             for chunk in chunk_article(article) {
-                source.passages.push(passage_text(article, &chunk));
+                source.chunk_texts.push(passage_text(article, &chunk));
                 source
                     .lexical
                     .push((lexical_text(article, &chunk), article.path.join(" ; ")));
@@ -211,6 +244,11 @@ impl RetrievalIndex {
     pub fn lexical(&self) -> &LexicalIndex {
         &self.lexical
     }
+
+    /// The passages of the articles, with their vectors (empty for document collections).
+    pub fn passages(&self) -> &PassageStore {
+        &self.passages
+    }
 }
 
 /// What a snapshot is built from: chunks, the text embedded for each and the text indexed
@@ -222,9 +260,12 @@ pub struct SnapshotSource {
     /// Chunks, in index order.
     pub chunks: Vec<Chunk>,
     /// Text embedded for each chunk.
-    pub passages: Vec<String>,
+    pub chunk_texts: Vec<String>,
     /// Text indexed for each chunk, and its heading path.
     pub lexical: Vec<(String, String)>,
+    /// Passages of the articles for extracts, each with the text embedded for it (grouped by
+    /// article; may be empty).
+    pub passages: Vec<(Passage, String)>,
     /// Content hash of what the chunks come from.
     pub corpus_hash: String,
     /// Editions indexed (empty for documents).
@@ -247,20 +288,27 @@ pub fn write_snapshot(
     fs::create_dir_all(staging.join(LEXICAL_DIR)).map_err(io(staging))?;
     let SnapshotSource {
         chunks,
-        passages,
+        chunk_texts,
         lexical,
+        passages,
         corpus_hash,
         editions,
     } = source;
     progress(BuildProgress::Chunked {
         chunks: chunks.len(),
     });
-    let refs: Vec<&str> = passages.iter().map(String::as_str).collect();
+    // Chunks and passages in one call, so that the embedder keeps every core busy throughout.
+    let refs: Vec<&str> = chunk_texts
+        .iter()
+        .map(String::as_str)
+        .chain(passages.iter().map(|(_, text)| text.as_str()))
+        .collect();
     let embed_started = Instant::now();
-    let vectors = embedder.embed(&refs, TextKind::Passage, &mut |done, total| {
+    let mut vectors = embedder.embed(&refs, TextKind::Passage, &mut |done, total| {
         progress(BuildProgress::Embedding { done, total })
     })?;
     let embed_seconds = embed_started.elapsed().as_secs_f64();
+    let passage_vectors = vectors.split_off(chunk_texts.len().min(vectors.len()));
 
     progress(BuildProgress::Graph);
     let dimension = embedder.identity().dimension;
@@ -280,6 +328,10 @@ pub fn write_snapshot(
     LexicalIndex::build(&staging.join(LEXICAL_DIR), &documents)?;
 
     progress(BuildProgress::Writing);
+    if !passages.is_empty() {
+        let passage_list: Vec<Passage> = passages.into_iter().map(|(p, _)| p).collect();
+        PassageStore::write(staging, &passage_list, &passage_vectors)?;
+    }
     let chunks_json = serde_json::to_vec(&chunks)
         .map_err(|e| IndexError::Damaged(format!("cannot serialise chunks: {e}")))?;
     write_synced(&staging.join(CHUNKS_FILE), &chunks_json)?;

@@ -121,6 +121,9 @@ pub enum StopReason {
     ContextFull,
     /// Cancelled by the caller or the sink.
     Cancelled,
+    /// Stopped by the answer pipeline at a sentence the model repeated (never set by a
+    /// generator: see `answer::synthesis::RepetitionGuard`).
+    Repetition,
 }
 
 /// Figures of one generation.
