@@ -95,7 +95,6 @@ export type SynthesisIssue =
   | "copy"
   | "repetition"
   | "irrelevant_citations"
-  | "ungrounded"
   | "no_model";
 
 export interface Synthesis {

@@ -247,7 +247,6 @@ fn issue_fr(issue: SynthesisIssue) -> &'static str {
         SynthesisIssue::IrrelevantCitations => {
             "ses citations portent sur des passages sans rapport avec la question"
         }
-        SynthesisIssue::Ungrounded => "aucune source citée",
         SynthesisIssue::NoModel => "modèle non appelé",
     }
 }

@@ -5,7 +5,8 @@
 //! text looks certain while saying nothing the extract does not say better. Each case is
 //! detected here: repeated sentences while generating ([`RepetitionGuard`] stops the model at
 //! the first one), and after generating, header-only text, text that is mostly verbatim
-//! source, and citations none of which falls in a passage ranked relevant to the question.
+//! source (its header counted as source), and citations none of which falls in a passage
+//! ranked relevant to the question.
 //! The pipeline then shows the extract and a plain sentence instead of the model's text.
 
 use serde::{Deserialize, Serialize};
@@ -40,8 +41,6 @@ pub enum SynthesisIssue {
     Repetition,
     /// Every citation falls outside the passages ranked relevant to the question.
     IrrelevantCitations,
-    /// No citation at all: nothing the agent can check.
-    Ungrounded,
     /// The model was not called (the answer is Vigie's own).
     NoModel,
 }
@@ -266,13 +265,19 @@ pub fn judge(input: &Judged<'_>) -> Synthesis {
     if content < MIN_OWN_WORDS {
         return Synthesis::unusable(SynthesisIssue::HeaderOnly, stopped);
     }
-    if copied_share(input.generated, input.source_texts) >= COPY_SHARE {
+    // A header the model copied is source text too.
+    let copied_from: Vec<&str> = input
+        .source_texts
+        .iter()
+        .copied()
+        .chain(input.headers.iter().map(String::as_str))
+        .collect();
+    if copied_share(input.generated, &copied_from) >= COPY_SHARE {
         return Synthesis::unusable(SynthesisIssue::Copy, stopped);
     }
-    if input.citations_relevant.is_empty() {
-        return Synthesis::unusable(SynthesisIssue::Ungrounded, stopped);
-    }
-    if !input.citations_relevant.iter().any(|&r| r) {
+    // A text with no citation is shown as such (« cite aucune source ») for the agent to check
+    // against the extract; one whose citations all miss the question is not.
+    if !input.citations_relevant.is_empty() && !input.citations_relevant.iter().any(|&r| r) {
         return Synthesis::unusable(SynthesisIssue::IrrelevantCitations, stopped);
     }
     Synthesis::usable(stopped)
@@ -335,6 +340,16 @@ mod tests {
     }
 
     #[test]
+    fn a_header_followed_by_the_source_text_is_a_copy() {
+        let headers = vec!["[art. 65] Code des douanes, édition du 2025-07-13 — Section 3 : Droit de communication — extrait".to_string()];
+        let generated = format!("{} {SOURCE}", headers[0]);
+        assert_eq!(
+            judged(&generated, &[true], &headers).issue,
+            Some(SynthesisIssue::Copy)
+        );
+    }
+
+    #[test]
     fn a_header_alone_is_no_answer() {
         let headers = vec![
             "[art. 56] Code des douanes, édition du 2025-07-13 — Chapitre III : Droit de communication".to_string(),
@@ -374,16 +389,13 @@ mod tests {
     }
 
     #[test]
-    fn citations_outside_the_relevant_passages_or_none_at_all_are_not_a_synthesis() {
+    fn citations_that_all_miss_the_question_are_not_a_synthesis() {
         let own = "Il faut être au moins contrôleur pour exiger ces documents.";
         assert_eq!(
             judged(own, &[false, false], &[]).issue,
             Some(SynthesisIssue::IrrelevantCitations)
         );
-        assert_eq!(
-            judged(own, &[], &[]).issue,
-            Some(SynthesisIssue::Ungrounded)
-        );
+        assert!(judged(own, &[], &[]).usable, "no citation: shown, to check");
         assert!(judged(own, &[false, true], &[]).usable);
         assert_eq!(
             judged("  ", &[true], &[]).issue,
