@@ -79,15 +79,21 @@ fn exchanges(conversation: &Conversation) -> Vec<Exchange<'_>> {
     out
 }
 
-/// The cited articles of a conversation, by id, in order of first citation.
+/// The articles a conversation quotes (its extracts) or cites, by id, in order of first use.
 fn cited_ids(exchanges: &[Exchange<'_>]) -> Vec<String> {
     let mut seen = BTreeMap::new();
     let mut order = Vec::new();
     for ex in exchanges {
         if let Some((answer, _)) = &ex.answer {
-            for c in &answer.citations {
-                if seen.insert(c.id.clone(), ()).is_none() {
-                    order.push(c.id.clone());
+            // The articles the extract quotes, then those the synthesis cites.
+            let ids = answer
+                .extract
+                .iter()
+                .map(|p| &p.id)
+                .chain(answer.citations.iter().map(|c| &c.id));
+            for id in ids {
+                if seen.insert(id.clone(), ()).is_none() {
+                    order.push(id.clone());
                 }
             }
         }
