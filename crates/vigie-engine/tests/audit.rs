@@ -110,9 +110,20 @@ fn swapped_entries_are_found_at_the_first_of_them() {
 fn a_rewritten_chain_is_caught_by_the_recorded_head() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let recorded = write_entries(tmp.path(), 4);
-    // Rewrite the whole journal consistently: the chain verifies, the head does not.
+    // Rewrite the whole journal consistently with other questions: the chain verifies, the head
+    // does not. (The same entries written within the same second would hash the same: the time
+    // has a one-second resolution, so the forgery must differ in content to be a forgery.)
     fs::remove_file(tmp.path().join(audit::FILE_NAME)).unwrap_or_else(|e| panic!("{e}"));
-    write_entries(tmp.path(), 4);
+    let mut forged = AuditLog::open(tmp.path()).unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..4 {
+        forged
+            .append(
+                "search",
+                serde_json::json!({ "question": format!("autre question {i}"), "hits": [] }),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    drop(forged);
     assert!(audit::verify(tmp.path(), None).is_ok());
     assert!(matches!(
         audit::verify(tmp.path(), Some(&recorded)),
