@@ -27,7 +27,8 @@ bash scripts/check-one-build.sh
 step "cargo test"
 # The full-corpus index the demo built (same corpus, same models) serves the tests too; it
 # validates itself on opening (corpus, model checksum, parameters) and is rebuilt if stale.
-default_index="${XDG_DATA_HOME:-$HOME/.local/share}/vigie/index"
+# Where the demo wrote it: VIGIE_DATA_DIR, else the engine's default data folder on Linux.
+default_index="${VIGIE_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/vigie}/index"
 if [ ! -e target/test-data/index ] && [ -d "$default_index" ]; then
   mkdir -p target/test-data
   cp -a "$default_index" target/test-data/index

@@ -8,9 +8,14 @@ use sha2::{Digest, Sha256};
 use vigie_engine::audit::{self, AuditError, AuditLog, JournalHead};
 
 fn write_entries(dir: &Path, n: usize) -> JournalHead {
+    write_questions(dir, n, "question")
+}
+
+/// Appends `n` search entries whose questions start with `topic`.
+fn write_questions(dir: &Path, n: usize, topic: &str) -> JournalHead {
     let mut log = AuditLog::open(dir).unwrap_or_else(|e| panic!("{e}"));
     for i in 0..n {
-        log.append("search", serde_json::json!({ "question": format!("question {i} « accentuée »"), "hits": ["CD-art-414"] }))
+        log.append("search", serde_json::json!({ "question": format!("{topic} {i} « accentuée »"), "hits": ["CD-art-414"] }))
             .unwrap_or_else(|e| panic!("{e}"));
     }
     log.head().clone()
@@ -114,16 +119,7 @@ fn a_rewritten_chain_is_caught_by_the_recorded_head() {
     // does not. (The same entries written within the same second would hash the same: the time
     // has a one-second resolution, so the forgery must differ in content to be a forgery.)
     fs::remove_file(tmp.path().join(audit::FILE_NAME)).unwrap_or_else(|e| panic!("{e}"));
-    let mut forged = AuditLog::open(tmp.path()).unwrap_or_else(|e| panic!("{e}"));
-    for i in 0..4 {
-        forged
-            .append(
-                "search",
-                serde_json::json!({ "question": format!("autre question {i}"), "hits": [] }),
-            )
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    drop(forged);
+    write_questions(tmp.path(), 4, "autre question");
     assert!(audit::verify(tmp.path(), None).is_ok());
     assert!(matches!(
         audit::verify(tmp.path(), Some(&recorded)),
