@@ -300,6 +300,9 @@ fn ask_json_follows_the_contract_and_is_journaled() {
     assert!(answer["answer"].is_string());
     assert_eq!(answer["abstained"], false);
     assert_eq!(answer["sources"][0], "CD-art-414");
+    // Named by number: answered from that article, with confidence.
+    assert_eq!(answer["confidence"], "high");
+    assert_eq!(answer["confidence_signals"]["named_article"], true);
     assert_eq!(answer["model"]["name"], "smollm2");
     assert_eq!(answer["model"]["sha256"].as_str().map(str::len), Some(64));
     assert!(answer["corpus"]["hash"].is_string());
@@ -334,6 +337,53 @@ fn ask_json_follows_the_contract_and_is_journaled() {
         journal
             .lines()
             .any(|l| l.contains("\"answer\"") && l.contains("article 414"))
+    );
+}
+
+#[test]
+fn a_question_no_article_answers_directly_is_said_low_confidence_first_without_the_model() {
+    let data = indexed();
+    let question = "Quelle est la couleur de l'uniforme des agents des douanes ?";
+    let out = vigie(data, &corpus(), &["ask", "--model", "smollm2", question]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with("Confiance faible : Aucune disposition ne répond directement"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Ce que disent les articles les plus proches"),
+        "{text}"
+    );
+    assert!(text.contains("Articles les plus proches"), "{text}");
+    assert!(!text.contains("Synthèse du modèle"), "{text}");
+    assert!(!text.contains('✓'), "{text}");
+    let out = vigie(
+        data,
+        &corpus(),
+        &["ask", "--json", "--model", "smollm2", question],
+    );
+    let answer = json(&out);
+    assert_eq!(answer["confidence"], "low");
+    assert_eq!(answer["abstained"], false);
+    assert!(
+        answer["timings"]["first_token_ms"].is_null(),
+        "the model was called"
+    );
+    assert_eq!(answer["citations"].as_array().map(Vec::len), Some(0));
+    assert!(answer["closest"].as_array().is_some_and(|c| !c.is_empty()));
+    assert!(answer["extract"].as_array().is_some_and(|e| !e.is_empty()));
+    let journal = std::fs::read_to_string(data.join("audit.jsonl")).unwrap_or_default();
+    assert!(
+        journal
+            .lines()
+            .any(|l| l.contains("uniforme") && l.contains("\"confidence\":\"low\"")),
+        "{journal}"
     );
 }
 

@@ -31,8 +31,11 @@ DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 MODEL = os.environ.get("VIGIE_E2E_MODEL", "smollm2")
 SMOLLM2_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 QUESTION = "Que prévoit l'article 414 du code des douanes ?"
-SECOND_QUESTION = "Quelles marchandises peuvent être placées en entrepôt sous douane ?"
+# Named by number, so answered with confidence: the model is called and can be stopped.
+SECOND_QUESTION = "Que prévoit l'article 60 du code des douanes sur la visite des marchandises ?"
 NOTE_QUESTION = "Qui vérifie les scellés des conteneurs en transit ?"
+# No provision answers it: the two halves of retrieval disagree on the first article.
+LOW_CONFIDENCE_QUESTION = "Quelle est la couleur de l'uniforme des agents des douanes ?"
 
 SHOTS.mkdir(parents=True, exist_ok=True)
 steps = []
@@ -251,6 +254,28 @@ try:
     shot(driver, "04b-article-at-passage")
     one(driver, "#article-close").click()
 
+    step("a question no provision answers directly: said first, closest articles, nothing verified")
+    answers_before = len(find(driver, "[data-role=answer]"))
+    ask(driver, LOW_CONFIDENCE_QUESTION)
+    wait(
+        driver,
+        lambda d: not find(d, "#live-answer") and len(find(d, "[data-role=answer]")) > answers_before,
+        120,
+        "low-confidence answer finished",
+    )
+    low = find(driver, "[data-role=answer]")[-1]
+    assert low.get_attribute("data-confidence") == "low", low.get_attribute("outerHTML")[:400]
+    alert = low.find_element(By.CSS_SELECTOR, "[data-testid=low-confidence]")
+    assert alert.is_displayed() and "fr-alert--warning" in alert.get_attribute("class")
+    assert "Aucune disposition ne répond directement" in alert.text, alert.text
+    nearest = low.find_elements(By.CSS_SELECTOR, "[data-testid=extract]")
+    assert nearest and "les plus proches" in nearest[0].text, [n.text for n in nearest]
+    assert comes_before(driver, alert, nearest[0]), "the alert comes before the passages"
+    assert not low.find_elements(By.CSS_SELECTOR, "[data-testid=synthesis]"), "no synthesis"
+    assert not low.find_elements(By.CSS_SELECTOR, ".vg-citation-chip"), "nothing shown as verified"
+    assert low.find_elements(By.CSS_SELECTOR, ".vg-closest-chip"), "the closest articles to open"
+    shot(driver, "04c-low-confidence")
+
     step(f"settings: choose the model {MODEL}")
     one(driver, "[data-nav=settings]").click()
     select = one(driver, "#settings-model")
@@ -358,6 +383,7 @@ try:
     if usable:
         assert find(driver, ".vg-citation-chip"), "citations kept"
     assert find(driver, "[data-testid=extract-passage]"), "the extract kept"
+    assert find(driver, "[data-testid=low-confidence]"), "the low-confidence answer is still said so"
     assert find(driver, "#stopped-badge"), "stopped answer kept as stopped"
     shot(driver, "09-after-restart")
     assert csp_violations(driver) == []

@@ -3,6 +3,7 @@ import {
   applyEvent,
   citationCheck,
   extractOf,
+  isLowConfidence,
   isRunning,
   missingArticlesOf,
   requestStop,
@@ -118,6 +119,17 @@ describe("the extract and the synthesis verdict", () => {
     expect(s.text).not.toContain("Article 60 :");
     expect(s.extract).toEqual([passage60]);
     expect(synthesisOf(s.answer)).toEqual({ usable: false, issue: "repetition" });
+  });
+
+  it("knows the confidence from the extract, before the final answer", () => {
+    let s = applyEvent(startAnswer("q"), { type: "extract", passages: [passage60], confidence: "low" });
+    expect(s.confidence).toBe("low");
+    expect(isLowConfidence(s.answer, s.confidence)).toBe(true);
+    s = applyEvent(s, { type: "done", answer: answer({ confidence: "low", citations: [] }) });
+    expect(isLowConfidence(s.answer, s.confidence)).toBe(true);
+    // An abstention is shown as one, not as a low-confidence answer.
+    expect(isLowConfidence(answer({ abstained: true, confidence: "low" }))).toBe(false);
+    expect(isLowConfidence(answer({ confidence: "high" }), "low")).toBe(false);
   });
 
   it("takes the final answer's extract over the streamed one", () => {

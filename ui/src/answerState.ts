@@ -5,6 +5,7 @@ import type {
   Answer,
   AnswerEvent,
   Citation,
+  Confidence,
   ExtractPassage,
   MissingArticle,
   RejectedCitation,
@@ -19,6 +20,8 @@ export interface LiveAnswer {
   status: LiveStatus;
   /** The passages of the code quoted first, before the model writes anything. */
   extract: ExtractPassage[];
+  /** Said with the extract, before any model text. */
+  confidence: Confidence | null;
   sources: SourceInfo[];
   text: string;
   citations: Citation[];
@@ -33,6 +36,7 @@ export function startAnswer(question: string): LiveAnswer {
     question,
     status: "waiting",
     extract: [],
+    confidence: null,
     sources: [],
     text: "",
     citations: [],
@@ -46,7 +50,7 @@ export function startAnswer(question: string): LiveAnswer {
 export function applyEvent(state: LiveAnswer, event: AnswerEvent): LiveAnswer {
   switch (event.type) {
     case "extract":
-      return { ...state, extract: event.passages };
+      return { ...state, extract: event.passages, confidence: event.confidence ?? null };
     case "sources":
       return { ...state, sources: event.sources };
     case "token":
@@ -62,6 +66,7 @@ export function applyEvent(state: LiveAnswer, event: AnswerEvent): LiveAnswer {
         // the model's text is no usable synthesis, it is the engine's sentence saying so.
         text: event.answer.answer,
         extract: event.answer.extract ?? state.extract,
+        confidence: event.answer.confidence ?? state.confidence,
         citations: event.answer.citations,
         rejected: event.answer.rejected_citations,
         answer: event.answer,
@@ -70,6 +75,15 @@ export function applyEvent(state: LiveAnswer, event: AnswerEvent): LiveAnswer {
     case "error":
       return { ...state, status: "error", error: event.message_fr };
   }
+}
+
+/**
+ * Whether the answer is shown as a low-confidence one: articles that may not answer, no
+ * synthesis. An abstention says more than that and is shown as such.
+ */
+export function isLowConfidence(answer: Answer | null, live: Confidence | null = null): boolean {
+  if (answer?.abstained) return false;
+  return (answer?.confidence ?? live) === "low";
 }
 
 /** The passages quoted first; none in answers stored before they existed. */

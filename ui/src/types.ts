@@ -95,6 +95,7 @@ export type SynthesisIssue =
   | "copy"
   | "repetition"
   | "irrelevant_citations"
+  | "unsupported_claims"
   | "no_model";
 
 export interface Synthesis {
@@ -111,6 +112,9 @@ export interface MissingArticle {
   /** The nearest existing articles, as cited ("art. 414-2", "art. L. 312-1 CIBS"). */
   nearest: string[];
 }
+
+/** How sure the engine is that the articles shown answer the question. */
+export type Confidence = "high" | "low";
 
 export interface Answer {
   question: string;
@@ -146,11 +150,13 @@ export interface Answer {
   set_aside_text?: string | null;
   /** Absent from old answers (read as none). */
   missing_articles?: MissingArticle[];
+  /** `low`: no provision answers directly; no model was called and nothing is shown as verified. */
+  confidence?: Confidence;
 }
 
 /** One step of an answer, as the engine streams it (`AnswerEvent`). */
 export type AnswerEvent =
-  | { type: "extract"; passages: ExtractPassage[] }
+  | { type: "extract"; passages: ExtractPassage[]; confidence?: Confidence }
   | { type: "sources"; sources: SourceInfo[]; withheld: WithheldSource[] }
   | { type: "token"; text: string }
   | { type: "citations"; citations: Citation[]; rejected: RejectedCitation[] }

@@ -243,6 +243,75 @@ pub struct AnswerOutcome {
     pub citations_off_question: usize,
     /// Prompt tokens, when the model was called.
     pub prompt_tokens: Option<usize>,
+    /// The confidence the answer said.
+    pub confidence: crate::answer::Confidence,
+    /// Numbers of the final synthesis that no article its sentence cites holds (must be 0).
+    pub unsupported_numbers: usize,
+}
+
+impl AnswerOutcome {
+    /// Whether the answer shows a gold article: in its extract or among its final citations.
+    pub fn shows_gold(&self) -> bool {
+        self.extract_ids
+            .iter()
+            .chain(&self.cited)
+            .any(|id| self.gold.contains(id))
+    }
+
+    /// High confidence on an answerable question, and no gold article shown.
+    pub fn confident_wrong(&self) -> bool {
+        !self.gold.is_empty()
+            && !self.abstained
+            && self.confidence == crate::answer::Confidence::High
+            && !self.shows_gold()
+    }
+}
+
+/// How the confidence said matched the truth.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConfidenceReport {
+    /// Answerable questions.
+    pub answerable: usize,
+    /// Of those, answered with high confidence without a gold article in the extract or the
+    /// citations.
+    pub confident_wrong: usize,
+    /// `confident_wrong / answerable`.
+    pub confident_wrong_rate: f64,
+    /// Answerable questions answered with low confidence (or abstained on).
+    pub low_or_abstained: usize,
+    /// `low_or_abstained / answerable`.
+    pub low_rate: f64,
+    /// Unanswerable questions.
+    pub unanswerable: usize,
+    /// Of those, abstained on or answered with low confidence.
+    pub unanswerable_abstained_or_low: usize,
+    /// `unanswerable_abstained_or_low / unanswerable` (1 when none).
+    pub unanswerable_abstained_or_low_rate: f64,
+    /// Numbers of final syntheses not held by the articles cited (must be 0).
+    pub unsupported_numbers: usize,
+}
+
+/// The confidence figures of some outcomes.
+pub fn confidence_report(outcomes: &[AnswerOutcome]) -> ConfidenceReport {
+    use crate::answer::Confidence;
+    let (answerable, unanswerable): (Vec<&AnswerOutcome>, Vec<&AnswerOutcome>) =
+        outcomes.iter().partition(|o| !o.gold.is_empty());
+    let unsure = |o: &&&AnswerOutcome| o.abstained || o.confidence == Confidence::Low;
+    let confident_wrong = answerable.iter().filter(|o| o.confident_wrong()).count();
+    let low = answerable.iter().filter(unsure).count();
+    let caught = unanswerable.iter().filter(unsure).count();
+    let rate = |a: usize, b: usize, empty: f64| if b == 0 { empty } else { a as f64 / b as f64 };
+    ConfidenceReport {
+        answerable: answerable.len(),
+        confident_wrong,
+        confident_wrong_rate: rate(confident_wrong, answerable.len(), 0.0),
+        low_or_abstained: low,
+        low_rate: rate(low, answerable.len(), 0.0),
+        unanswerable: unanswerable.len(),
+        unanswerable_abstained_or_low: caught,
+        unanswerable_abstained_or_low_rate: rate(caught, unanswerable.len(), 1.0),
+        unsupported_numbers: outcomes.iter().map(|o| o.unsupported_numbers).sum(),
+    }
 }
 
 /// Abstention and citation figures over a question set.
@@ -280,6 +349,8 @@ pub struct AnswerEvalReport {
     pub extract: ExtractReport,
     /// Per question kind.
     pub extract_per_kind: BTreeMap<String, ExtractReport>,
+    /// The confidence said, against the gold articles.
+    pub confidence: ConfidenceReport,
 }
 
 /// What the extract and the synthesis were worth over a set of questions.
@@ -481,6 +552,7 @@ pub fn evaluate_answers(outcomes: &[AnswerOutcome]) -> AnswerEvalReport {
         first_token_ms_p50: median(outcomes.iter().filter_map(|o| o.first_token_ms).collect()),
         total_ms_p50: median(outcomes.iter().map(|o| o.total_ms).collect()).unwrap_or(0.0),
         extract: extract_report(outcomes.iter()),
+        confidence: confidence_report(outcomes),
         extract_per_kind: outcomes
             .iter()
             .filter(|o| !o.gold.is_empty())

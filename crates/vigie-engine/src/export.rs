@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::answer::Answer;
 use crate::answer::citations::dated_reference;
+use crate::answer::{Answer, Confidence, LOW_CONFIDENCE_SENTENCE};
 use crate::corpus::{Corpus, credit_line, short_code_name};
 use crate::store::{Conversation, Role};
 
@@ -158,8 +158,15 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
         let _ = writeln!(out, "### Réponse de Vigie\n");
         match (&ex.answer, ex.unreadable_answer) {
             (Some((answer, stopped)), _) => {
+                let low = is_low_confidence(answer);
+                if low {
+                    let _ = writeln!(
+                        out,
+                        "> **Confiance faible.** {LOW_CONFIDENCE_SENTENCE} Aucune synthèse n'a été rédigée.\n"
+                    );
+                }
                 if !answer.extract.is_empty() {
-                    let _ = writeln!(out, "**Ce que dit le code**\n");
+                    let _ = writeln!(out, "**{}**\n", extract_title(low));
                     for p in &answer.extract {
                         let _ = writeln!(
                             out,
@@ -171,11 +178,23 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
                         );
                     }
                     out.push('\n');
-                    if !answer.abstained {
+                    if !answer.abstained && !low {
                         let _ = writeln!(out, "**Synthèse du modèle (à vérifier)**\n");
                     }
                 }
-                if answer.abstained {
+                if low {
+                    let _ = writeln!(out, "Articles les plus proches (à consulter) :\n");
+                    for a in &answer.closest {
+                        let _ = writeln!(
+                            out,
+                            "- art. {} {} — {}",
+                            a.article,
+                            short_code_name(&a.code),
+                            a.excerpt
+                        );
+                    }
+                    out.push('\n');
+                } else if answer.abstained {
                     let why = answer
                         .abstention
                         .as_ref()
@@ -223,6 +242,9 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
                 for r in &answer.rejected_citations {
                     let _ = writeln!(out, "- Citation retirée : {} — {}", r.written_as, r.reason);
                 }
+                for c in &answer.unsupported_claims {
+                    let _ = writeln!(out, "- Phrase retirée : « {} » — {}", c.sentence, c.reason);
+                }
                 let _ = writeln!(out, "*{}*\n", answer_footer(answer));
             }
             (None, Some(text)) => {
@@ -258,6 +280,19 @@ fn markdown(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> 
         }
     }
     out
+}
+
+/// Articles shown that may not answer: no synthesis, the closest articles instead.
+fn is_low_confidence(answer: &Answer) -> bool {
+    !answer.abstained && answer.confidence == Confidence::Low
+}
+
+fn extract_title(low_confidence: bool) -> &'static str {
+    if low_confidence {
+        "Ce que disent les articles les plus proches"
+    } else {
+        "Ce que dit le code"
+    }
 }
 
 /// The mark of a citation: « ✓ » only for a verbatim passage that concerns the question.
@@ -323,8 +358,16 @@ fn html(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> Stri
         );
         match (&ex.answer, ex.unreadable_answer) {
             (Some((answer, stopped)), _) => {
+                let low = is_low_confidence(answer);
+                if low {
+                    let _ = writeln!(
+                        out,
+                        "<div class=\"abstention\"><strong>Confiance faible.</strong> {} Aucune synthèse n'a été rédigée.</div>",
+                        escape_html(LOW_CONFIDENCE_SENTENCE)
+                    );
+                }
                 if !answer.extract.is_empty() {
-                    let _ = writeln!(out, "<p><strong>Ce que dit le code</strong></p>");
+                    let _ = writeln!(out, "<p><strong>{}</strong></p>", extract_title(low));
                     for p in &answer.extract {
                         let _ = writeln!(
                             out,
@@ -335,14 +378,26 @@ fn html(conversation: &Conversation, corpus: &Corpus, exported_at: &str) -> Stri
                             escape_html(p.text.trim())
                         );
                     }
-                    if !answer.abstained {
+                    if !answer.abstained && !low {
                         let _ = writeln!(
                             out,
                             "<p><strong>Synthèse du modèle (à vérifier)</strong></p>"
                         );
                     }
                 }
-                if answer.abstained {
+                if low {
+                    let _ = writeln!(out, "<p>Articles les plus proches (à consulter) :</p><ul>");
+                    for a in &answer.closest {
+                        let _ = writeln!(
+                            out,
+                            "<li>art. {} {} — {}</li>",
+                            escape_html(&a.article),
+                            escape_html(short_code_name(&a.code)),
+                            escape_html(&a.excerpt)
+                        );
+                    }
+                    let _ = writeln!(out, "</ul>");
+                } else if answer.abstained {
                     let why = answer
                         .abstention
                         .as_ref()

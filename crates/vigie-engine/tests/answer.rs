@@ -89,7 +89,7 @@ fn the_pipeline_streams_sources_tokens_citations_then_done_with_the_real_model()
     let (result, events) = ask_collect(&answerer, &request, &mut worker);
     let answer = result.unwrap_or_else(|e| panic!("{e}"));
 
-    let AnswerEvent::Extract { passages } = &events[0] else {
+    let AnswerEvent::Extract { passages, .. } = &events[0] else {
         panic!("first event is not the extract: {:?}", events[0]);
     };
     assert!(
@@ -669,7 +669,7 @@ fn the_extract_is_sent_before_the_model_and_holds_the_sentence_that_answers() {
     ]);
     let (result, events) = ask_collect(&answerer, &short_request(GRADE_QUESTION), &mut scripted);
     let answer = result.unwrap_or_else(|e| panic!("{e}"));
-    let AnswerEvent::Extract { passages } = &events[0] else {
+    let AnswerEvent::Extract { passages, .. } = &events[0] else {
         panic!("first event is not the extract: {:?}", events[0]);
     };
     assert!(!passages.is_empty() && passages.len() <= 3);
@@ -721,9 +721,10 @@ fn the_extract_is_sent_before_the_model_and_holds_the_sentence_that_answers() {
 fn a_header_or_a_copy_of_the_source_is_set_aside_and_the_extract_stays() {
     let answerer = answerer();
     let request = short_request(GRADE_QUESTION);
-    let (extract, _) = answerer
+    let extract = answerer
         .extract_only(&request)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .extract;
     let best = extract.first().unwrap_or_else(|| panic!("no extract"));
     let header = format!(
         "[{}] Code des douanes, édition du {}",
@@ -787,9 +788,10 @@ fn generation_stops_at_the_first_repeated_sentence() {
 fn a_verbatim_quotation_off_the_question_gets_no_check_mark() {
     let answerer = answerer();
     let request = short_request(GRADE_QUESTION);
-    let (extract, _) = answerer
+    let extract = answerer
         .extract_only(&request)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .extract;
     let best = extract
         .iter()
         .find(|p| p.id == "CD-art-65")
@@ -863,7 +865,7 @@ fn an_article_that_does_not_exist_is_said_so_without_the_model() {
     let answer = answerer
         .extract_only(&short_request("L'article 414 a-t-il changé ?"))
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(answer.0.iter().all(|p| p.id == "CD-art-414"));
+    assert!(answer.extract.iter().all(|p| p.id == "CD-art-414"));
     // A question in English is refused before anything runs.
     assert!(matches!(
         answerer.ask(

@@ -90,6 +90,7 @@ const answer = (over: Partial<Answer> = {}): Answer => ({
   extract: [passage],
   synthesis: { usable: true, issue: null },
   missing_articles: [],
+  confidence: "high",
   ...over,
 });
 
@@ -112,6 +113,7 @@ function renderAnswer(a: Answer, onOpenArticle: (o: OpenArticle) => void = () =>
     root.render(
       <AnswerBlock
         extract={a.extract ?? []}
+        confidence={a.confidence ?? null}
         text={a.answer}
         citations={a.citations}
         rejected={a.rejected_citations}
@@ -128,6 +130,36 @@ const q = (sel: string) => container.querySelector(sel);
 const all = (sel: string) => Array.from(container.querySelectorAll(sel));
 
 describe("the answer block", () => {
+  it("says first that confidence is low, then the closest passages and articles, with nothing verified", () => {
+    renderAnswer(
+      answer({
+        answer: "Aucune disposition ne répond directement ; voici les plus proches.",
+        confidence: "low",
+        citations: [],
+        synthesis: { usable: false, issue: "no_model" },
+        timings: { retrieval_ms: 1, first_token_ms: null, total_ms: 3 },
+        stop: null,
+        closest: [
+          { id: "CD-art-414", article: "414", code: "Code des douanes", path: [], edition: "2025-07-13", excerpt: "…" },
+        ],
+      }),
+    );
+    const alert = q("[data-testid=low-confidence]")!;
+    expect(alert.className).toContain("fr-alert--warning");
+    expect(alert.textContent).toContain("Aucune disposition ne répond directement");
+    const extract = q("[data-testid=extract]")!;
+    expect(extract.querySelector("h3")?.textContent).toBe("Ce que disent les articles les plus proches");
+    expect(alert.compareDocumentPosition(extract) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(q("[data-testid=synthesis]")).toBeNull();
+    expect(all(".vg-citation-chip")).toHaveLength(0);
+    expect(all(".vg-closest-chip").map((c) => c.textContent)).toEqual(["art. 414 CD"]);
+  });
+
+  it("shows no low-confidence alert on a confident answer", () => {
+    renderAnswer(answer());
+    expect(q("[data-testid=low-confidence]")).toBeNull();
+  });
+
   it("shows what the code says before the model's synthesis", () => {
     renderAnswer(answer());
     const extract = q("[data-testid=extract]")!;

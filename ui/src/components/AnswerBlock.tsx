@@ -1,5 +1,5 @@
-import type { Answer, Citation, ExtractPassage, MissingArticle, RejectedCitation } from "../types";
-import { citationCheck, missingArticlesOf, segmentAnswer, synthesisOf } from "../answerState";
+import type { Answer, Citation, Confidence, ExtractPassage, MissingArticle, RejectedCitation } from "../types";
+import { citationCheck, isLowConfidence, missingArticlesOf, segmentAnswer, synthesisOf } from "../answerState";
 import type { OpenArticle } from "../App";
 import { abstentionText } from "../abstention";
 import { inlineLabel, isDocumentId, sourceLabel } from "../references";
@@ -8,6 +8,8 @@ import { frenchDate } from "./StatusBar";
 interface Props {
   /** The passages of the code quoted first (empty for old answers and before they arrive). */
   extract: ExtractPassage[];
+  /** Said with the extract (the final answer's, once it is there). */
+  confidence: Confidence | null;
   text: string;
   citations: Citation[];
   rejected: RejectedCitation[];
@@ -21,7 +23,7 @@ interface Props {
  * One answer: what the code says (passages quoted verbatim), then the model's synthesis with
  * citation chips, the checked citations, abstention and footer.
  */
-export function AnswerBlock({ extract, text, citations, rejected, answer, streaming, stopped, onOpenArticle }: Props) {
+export function AnswerBlock({ extract, confidence, text, citations, rejected, answer, streaming, stopped, onOpenArticle }: Props) {
   const open = (c: Citation) => onOpenArticle({ id: c.id, passage: c.supporting_passage });
   const missing = missingArticlesOf(answer);
   if (answer?.abstained) {
@@ -32,21 +34,29 @@ export function AnswerBlock({ extract, text, citations, rejected, answer, stream
           <p>{abstentionText(answer)}</p>
         </div>
         <MissingArticles missing={missing} />
-        {answer.closest.length > 0 && (
-          <>
-            <p className="fr-mt-2w fr-mb-1w">Articles les plus proches, à consulter (ce n'est pas une réponse) :</p>
-            <ul className="fr-tags-group">
-              {answer.closest.map((a) => (
-                <li key={a.id}>
-                  <button className="fr-tag vg-closest-chip" onClick={() => onOpenArticle({ id: a.id })}>
-                    {sourceLabel(a.code, a.article)}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </>
-        )}
+        <ClosestArticles answer={answer} onOpenArticle={onOpenArticle} />
         <AnswerFooter answer={answer} />
+      </div>
+    );
+  }
+  if (isLowConfidence(answer, confidence)) {
+    // No provision answers directly: said first, then the closest passages and articles; no
+    // model was called, nothing is shown as verified.
+    return (
+      <div className="vg-answer" data-role="answer" data-confidence="low">
+        <div className="fr-alert fr-alert--warning fr-mb-2w vg-low-confidence" data-testid="low-confidence">
+          <h3 className="fr-alert__title">Confiance faible</h3>
+          <p>
+            Aucune disposition ne répond directement ; voici les plus proches. Vigie ne rédige pas de synthèse :
+            lisez les passages et ouvrez les articles pour juger vous-même.
+          </p>
+        </div>
+        <MissingArticles missing={missing} />
+        {extract.length > 0 && (
+          <Extract passages={extract} title="Ce que disent les articles les plus proches" onOpenArticle={onOpenArticle} />
+        )}
+        {answer && <ClosestArticles answer={answer} onOpenArticle={onOpenArticle} />}
+        {answer && <AnswerFooter answer={answer} />}
       </div>
     );
   }
@@ -58,7 +68,7 @@ export function AnswerBlock({ extract, text, citations, rejected, answer, stream
   return (
     <div className="vg-answer" data-role="answer">
       <MissingArticles missing={missing} />
-      {extract.length > 0 && <Extract passages={extract} onOpenArticle={onOpenArticle} />}
+      {extract.length > 0 && <Extract passages={extract} title="Ce que dit le code" onOpenArticle={onOpenArticle} />}
       {showSynthesis && (
         <div
           className={`vg-synthesis${usable ? "" : " vg-synthesis--unusable"}`}
@@ -180,10 +190,37 @@ function chipTitle(c: Citation): string {
 }
 
 /** « Ce que dit le code » : the passages quoted verbatim, each opening its article at the passage. */
-function Extract({ passages, onOpenArticle }: { passages: ExtractPassage[]; onOpenArticle: (a: OpenArticle) => void }) {
+/** The closest articles, to open: shown when Vigie abstains or is not confident. */
+function ClosestArticles({ answer, onOpenArticle }: { answer: Answer; onOpenArticle: (a: OpenArticle) => void }) {
+  if (answer.closest.length === 0) return null;
   return (
-    <section className="vg-extract fr-mb-2w" data-testid="extract" aria-label="Ce que dit le code">
-      <h3 className="fr-h6 fr-mb-1w">Ce que dit le code</h3>
+    <>
+      <p className="fr-mt-2w fr-mb-1w">Articles les plus proches, à consulter (ce n'est pas une réponse) :</p>
+      <ul className="fr-tags-group">
+        {answer.closest.map((a) => (
+          <li key={a.id}>
+            <button className="fr-tag vg-closest-chip" onClick={() => onOpenArticle({ id: a.id })}>
+              {sourceLabel(a.code, a.article)}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function Extract({
+  passages,
+  title,
+  onOpenArticle,
+}: {
+  passages: ExtractPassage[];
+  title: string;
+  onOpenArticle: (a: OpenArticle) => void;
+}) {
+  return (
+    <section className="vg-extract fr-mb-2w" data-testid="extract" aria-label={title}>
+      <h3 className="fr-h6 fr-mb-1w">{title}</h3>
       <ul className="vg-extract-list">
         {passages.map((p) => {
           const where = p.location ? `${p.label}, ${p.location}` : p.label;

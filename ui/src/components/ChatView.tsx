@@ -146,6 +146,7 @@ export function ChatView({ status, onOpenArticle, onStatusChange }: Props) {
               <AnswerBlock
                 key={m.id}
                 extract={extractOf(m.answer)}
+                confidence={m.answer?.confidence ?? null}
                 text={m.answer?.answer ?? m.text}
                 citations={m.answer?.citations ?? []}
                 rejected={m.answer?.rejected_citations ?? []}
@@ -178,6 +179,7 @@ export function ChatView({ status, onOpenArticle, onStatusChange }: Props) {
               {live.status === "error" && live.error && <ErrorAlert message={live.error} />}
               <AnswerBlock
                 extract={live.extract}
+                confidence={live.confidence}
                 text={live.text}
                 citations={live.citations}
                 rejected={live.rejected}

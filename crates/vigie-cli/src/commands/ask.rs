@@ -9,8 +9,8 @@ use anyhow::Context;
 use vigie_engine::Paths;
 use vigie_engine::answer::citations::{dated_reference, source_reference};
 use vigie_engine::answer::{
-    Answer, AnswerEvent, AnswerOptions, AnswerRequest, Answerer, ExtractPassage, ModelIdentity,
-    SynthesisIssue,
+    Answer, AnswerEvent, AnswerOptions, AnswerRequest, Answerer, Confidence, ExtractPassage,
+    LOW_CONFIDENCE_SENTENCE, ModelIdentity, SynthesisIssue,
 };
 use vigie_engine::audit::AuditLog;
 use vigie_engine::llm::{CandleGenerator, TextGenerator};
@@ -158,9 +158,10 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
             return SinkControl::Continue;
         }
         let written = match &event {
-            AnswerEvent::Extract { passages } if !passages.is_empty() => {
-                print_extract(&mut out, passages)
-            }
+            AnswerEvent::Extract {
+                passages,
+                confidence,
+            } if !passages.is_empty() => print_extract(&mut out, passages, *confidence),
             AnswerEvent::Sources { sources, .. } if !sources.is_empty() => {
                 let refs: Vec<String> = sources
                     .iter()
@@ -247,6 +248,9 @@ fn issue_fr(issue: SynthesisIssue) -> &'static str {
         SynthesisIssue::IrrelevantCitations => {
             "ses citations portent sur des passages sans rapport avec la question"
         }
+        SynthesisIssue::UnsupportedClaims => {
+            "chaque phrase avançait un chiffre ou une négation absents des articles cités"
+        }
         SynthesisIssue::NoModel => "modèle non appelé",
     }
 }
@@ -257,8 +261,18 @@ const DOCUMENT_HITS: usize = 3;
 const DOCUMENT_SOURCES: usize = 2;
 
 /// « Ce que dit le code » : the passages that answer, with their place in the article.
-fn print_extract(out: &mut impl Write, passages: &[ExtractPassage]) -> std::io::Result<()> {
-    writeln!(out, "Ce que dit le code :")?;
+/// A low-confidence extract is announced as such, before any passage.
+fn print_extract(
+    out: &mut impl Write,
+    passages: &[ExtractPassage],
+    confidence: Confidence,
+) -> std::io::Result<()> {
+    if confidence == Confidence::Low {
+        writeln!(out, "Confiance faible : {LOW_CONFIDENCE_SENTENCE}\n")?;
+        writeln!(out, "Ce que disent les articles les plus proches :")?;
+    } else {
+        writeln!(out, "Ce que dit le code :")?;
+    }
     for p in passages {
         let place = if p.location.is_empty() {
             p.label.clone()
@@ -289,7 +303,16 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
             )?;
         }
     }
-    if !answer.abstained && !answer.synthesis.usable {
+    let low_confidence = !answer.abstained && answer.confidence == Confidence::Low;
+    if low_confidence {
+        if answer.extract.is_empty() {
+            writeln!(out, "Confiance faible : {LOW_CONFIDENCE_SENTENCE}")?;
+        }
+        writeln!(
+            out,
+            "Aucune synthèse : le modèle n'est pas appelé quand la confiance est faible."
+        )?;
+    } else if !answer.abstained && !answer.synthesis.usable {
         writeln!(out, "\n\n{}", answer.answer)?;
         if let Some(issue) = answer.synthesis.issue {
             writeln!(out, "  (texte du modèle écarté : {})", issue_fr(issue))?;
@@ -302,6 +325,8 @@ fn print_answer(out: &mut impl Write, answer: &Answer) -> std::io::Result<()> {
         } else {
             writeln!(out, "{}", answer.answer)?;
         }
+    }
+    if answer.abstained || low_confidence {
         if !answer.closest.is_empty() {
             writeln!(
                 out,

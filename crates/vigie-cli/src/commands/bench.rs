@@ -156,7 +156,7 @@ pub fn run(paths: Paths, args: Args) -> anyhow::Result<ExitCode> {
     for _ in 0..args.rounds.max(1) {
         for q in &questions {
             match answerer.extract_only(&AnswerRequest::new(q.question.clone())) {
-                Ok((_, ms)) => extracts.push(ms),
+                Ok(shown) => extracts.push(shown.extract_ms),
                 // A question the screen refuses has no extract to time.
                 Err(AnswerError::Question(_)) => {}
                 Err(e) => return Err(e.into()),

@@ -32,8 +32,9 @@ pub struct Args {
     /// Avec --answers : seulement l'extrait (« ce que dit le code »), sans appeler le modèle.
     #[arg(long, requires = "answers")]
     extract_only: bool,
-    /// Poids du classement des passages de l'extrait, `LEXICAL,ARTICLE` (pour les mesurer).
-    #[arg(long, value_name = "L,A", hide = true)]
+    /// Poids du classement des passages de l'extrait, `LEXICAL,ARTICLE[,PASSAGES_PAR_ARTICLE]`
+    /// (pour les mesurer).
+    #[arg(long, value_name = "L,A[,P]", hide = true)]
     extract_weights: Option<String>,
     /// Ce que le modèle reçoit de chaque source : `passages` (défaut) ou `articles`.
     #[arg(long, value_name = "MODE", default_value = "passages")]
@@ -132,11 +133,21 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
             .split(',')
             .map(|p| p.trim().parse::<f32>())
             .collect::<Result<_, _>>()
-            .context("--extract-weights : deux nombres séparés par une virgule")?;
-        let [lexical, article] = parts[..] else {
-            anyhow::bail!("--extract-weights : deux nombres séparés par une virgule");
+            .context("--extract-weights : deux ou trois nombres séparés par des virgules")?;
+        let (lexical, article, per_article) = match parts[..] {
+            [lexical, article] => (lexical, article, ExtractWeights::default().per_article),
+            [lexical, article, per_article] if per_article >= 1.0 => {
+                (lexical, article, per_article as usize)
+            }
+            _ => {
+                anyhow::bail!("--extract-weights : deux ou trois nombres séparés par des virgules")
+            }
         };
-        answerer.set_extract_weights(ExtractWeights { lexical, article });
+        answerer.set_extract_weights(ExtractWeights {
+            lexical,
+            article,
+            per_article,
+        });
     }
     let prompt_mode = match args.prompt.as_str() {
         "passages" => PromptMode::Passages,
@@ -158,9 +169,10 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
             documents: Vec::new(),
         };
         if args.extract_only {
-            let (extract, extract_ms) = answerer
+            let shown = answerer
                 .extract_only(&request)
                 .with_context(|| format!("question {}", q.qid))?;
+            let (extract, extract_ms) = (shown.extract, shown.extract_ms);
             let extract_text = extract_text(&extract);
             outcomes.push(AnswerOutcome {
                 qid: q.qid.clone(),
@@ -185,11 +197,20 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
                 repetition_stopped: false,
                 citations_off_question: 0,
                 prompt_tokens: None,
+                confidence: shown.confidence,
+                unsupported_numbers: 0,
             });
             if let Some(file) = details.as_mut() {
                 serde_json::to_writer(
                     &mut *file,
-                    &serde_json::json!({ "qid": q.qid, "kind": q.kind, "gold": q.gold, "extract": extract }),
+                    &serde_json::json!({
+                        "qid": q.qid,
+                        "kind": q.kind,
+                        "gold": q.gold,
+                        "extract": extract,
+                        "confidence": shown.confidence,
+                        "confidence_signals": shown.signals,
+                    }),
                 )?;
                 writeln!(file)?;
             }
@@ -242,6 +263,8 @@ fn run_answers(paths: Paths, args: &Args, questions: &[EvalQuestion]) -> anyhow:
                 .filter(|c| c.valid && !c.relevant)
                 .count(),
             prompt_tokens: answer.prompt_tokens,
+            confidence: answer.confidence,
+            unsupported_numbers: unsupported_numbers(&answer, answerer.retriever().corpus()),
         };
         eprintln!(
             "[{}/{}] {} {} : {}",
@@ -369,6 +392,55 @@ fn print_extract_table(r: &vigie_engine::eval::AnswerEvalReport) {
                 .unwrap_or_else(|| "—".into()),
         );
     }
+    let c = &r.confidence;
+    println!(
+        "\nConfiance : | réponses sûres mais fausses | confiance faible (avec réponse) | sans réponse : abstention ou faible | chiffres non soutenus |"
+    );
+    println!(
+        "| {}/{} ({}) | {}/{} ({}) | {}/{} ({}) | {} |",
+        c.confident_wrong,
+        c.answerable,
+        pct(c.confident_wrong_rate),
+        c.low_or_abstained,
+        c.answerable,
+        pct(c.low_rate),
+        c.unanswerable_abstained_or_low,
+        c.unanswerable,
+        pct(c.unanswerable_abstained_or_low_rate),
+        c.unsupported_numbers,
+    );
+}
+
+/// Numbers of the final synthesis that the whole text of the articles its sentences cite (or,
+/// for a sentence citing none, of the articles given) does not hold: checked again here,
+/// apart from the pipeline, against the corpus.
+fn unsupported_numbers(
+    answer: &vigie_engine::answer::Answer,
+    corpus: &vigie_engine::corpus::Corpus,
+) -> usize {
+    use vigie_engine::answer::citations::citation_label;
+    use vigie_engine::answer::claims::{CitedText, check_claims};
+    if !answer.synthesis.usable || answer.abstained {
+        return 0;
+    }
+    let given: Vec<(&vigie_engine::corpus::Article, String)> = answer
+        .sources
+        .iter()
+        .filter_map(|id| corpus.get(id))
+        .map(|article| (article, citation_label(article)))
+        .collect();
+    let cited: Vec<CitedText<'_>> = given
+        .iter()
+        .map(|(article, label)| CitedText {
+            label,
+            text: &article.text,
+        })
+        .collect();
+    check_claims(&answer.question, &answer.answer, &cited)
+        .removed
+        .iter()
+        .map(|claim| claim.missing_numbers.len())
+        .sum()
 }
 
 fn answerer_model(settings: &super::ask::AnswerSettings) -> String {

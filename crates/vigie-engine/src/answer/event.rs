@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::claims::UnsupportedClaim;
+pub use super::confidence::{Confidence, ConfidenceSignals};
 pub use super::extract::ExtractPassage;
 pub use super::synthesis::{Synthesis, SynthesisIssue};
 pub use crate::corpus::MissingArticle;
@@ -20,6 +22,10 @@ pub enum AnswerEvent {
     Extract {
         /// Best first.
         passages: Vec<ExtractPassage>,
+        /// How sure Vigie is that they answer (when `low`, no model is called and the
+        /// answer says first that no provision answers directly).
+        #[serde(default)]
+        confidence: Confidence,
     },
     /// The sources given to the model (empty when Vigie abstains before generating).
     Sources {
@@ -255,6 +261,13 @@ pub struct Answer {
     pub abstained: bool,
     /// Why, when it did.
     pub abstention: Option<Abstention>,
+    /// How sure Vigie is that the articles shown answer the question (`low` for an
+    /// abstention; a low-confidence answer calls no model and shows nothing as verified).
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// What the confidence was decided from.
+    #[serde(default)]
+    pub confidence_signals: ConfidenceSignals,
     /// What the code says: the passages that best answer the question, best first.
     #[serde(default)]
     pub extract: Vec<ExtractPassage>,
@@ -273,6 +286,10 @@ pub struct Answer {
     pub citations: Vec<Citation>,
     /// Citations removed from the answer.
     pub rejected_citations: Vec<RejectedCitation>,
+    /// Sentences removed from the synthesis: a number or a negation the articles they cite
+    /// do not hold, or a « oui » / « non » their article does not support.
+    #[serde(default)]
+    pub unsupported_claims: Vec<UnsupportedClaim>,
     /// Ids of the articles given to the model.
     pub sources: Vec<String>,
     /// Sources given only in part.

@@ -12,6 +12,9 @@
 //!    A number the question names that no code has is answered as such, without the model;
 //! 4. [`extract`]: the passages of the retrieved articles ranked against the question; the
 //!    best ones are sent to the sink before the model is called (what the code says);
+//!    [`confidence`]: when the two halves of retrieval do not agree on the first article,
+//!    the agent is told that no provision answers directly and sees the closest articles
+//!    with the extract; the model is not called;
 //! 5. the sources given to the model are those passages with a little context, not whole
 //!    articles (fewer prompt tokens, a first token sooner; [`budget`] fits whole articles
 //!    instead when [`PromptMode::Articles`] is asked, to measure the difference); sources that
@@ -32,6 +35,8 @@
 
 pub mod budget;
 pub mod citations;
+pub mod claims;
+pub mod confidence;
 pub mod copied;
 pub mod event;
 pub mod extract;
@@ -43,10 +48,11 @@ pub mod synthesis;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use confidence::{Confidence, ConfidenceRule, ConfidenceSignals, LOW_CONFIDENCE_SENTENCE};
 pub use event::{
     Abstention, Answer, AnswerEvent, AnswerTimings, Citation, ClosestArticle, CorpusIdentity,
     ExtractPassage, MissingArticle, ModelIdentity, QuoteCheck, RejectedCitation, SourceInfo,
-    Synthesis, SynthesisIssue, WithheldSource,
+    Synthesis, SynthesisIssue, UnsupportedClaim, WithheldSource,
 };
 pub use extract::ExtractWeights;
 pub use screen::{MAX_QUESTION_CHARS, QuestionIssue};
@@ -212,6 +218,7 @@ pub struct Answerer {
     retriever: Arc<Retriever>,
     model: ModelIdentity,
     extract_weights: ExtractWeights,
+    confidence_rule: ConfidenceRule,
 }
 
 /// What the steps before generation decided.
@@ -242,12 +249,18 @@ impl Answerer {
             retriever,
             model,
             extract_weights: ExtractWeights::default(),
+            confidence_rule: ConfidenceRule::default(),
         }
     }
 
     /// Uses other weights to rank the passages of the extract (to measure them).
     pub fn set_extract_weights(&mut self, weights: ExtractWeights) {
         self.extract_weights = weights;
+    }
+
+    /// Uses another rule to decide confidence (to measure it).
+    pub fn set_confidence_rule(&mut self, rule: ConfidenceRule) {
+        self.confidence_rule = rule;
     }
 
     /// The retriever.
@@ -307,7 +320,14 @@ impl Answerer {
             missing,
         };
         if let Some(abstention) = scope {
-            return Ok(self.abstain(question, abstention, &prepared, &grounds, started, sink));
+            return Ok(self.answer_without_model(
+                question,
+                WithoutModel::Abstention(abstention),
+                &prepared,
+                &grounds,
+                started,
+                sink,
+            ));
         }
         let named_by_number = prepared
             .hits
@@ -320,12 +340,19 @@ impl Answerer {
         if all_missing || (!grounds.missing.is_empty() && !named_by_number) {
             let written = grounds.missing.iter().map(|m| m.written.clone()).collect();
             let abstention = Abstention::MissingArticle { written };
-            return Ok(self.abstain(question, abstention, &prepared, &grounds, started, sink));
+            return Ok(self.answer_without_model(
+                question,
+                WithoutModel::Abstention(abstention),
+                &prepared,
+                &grounds,
+                started,
+                sink,
+            ));
         }
         if prepared.candidates.is_empty() {
-            return Ok(self.abstain(
+            return Ok(self.answer_without_model(
                 question,
-                Abstention::NoSources,
+                WithoutModel::Abstention(Abstention::NoSources),
                 &prepared,
                 &grounds,
                 started,
@@ -337,11 +364,25 @@ impl Answerer {
         let ranking = self.rank(question, &prepared)?;
         grounds.extract = ranking.extract();
         grounds.extract_ms = Some(ms_since(started));
+        let signals = ConfidenceSignals::of(&prepared.hits, &grounds.extract);
+        let confidence = self.confidence_rule.assess(&signals);
         if sink.event(AnswerEvent::Extract {
             passages: grounds.extract.clone(),
+            confidence,
         }) == SinkControl::Stop
         {
             request.cancel.cancel();
+        }
+        // Unsure that these articles answer: say so, show them, call no model.
+        if confidence == Confidence::Low {
+            return Ok(self.answer_without_model(
+                question,
+                WithoutModel::LowConfidence(signals),
+                &prepared,
+                &grounds,
+                started,
+                sink,
+            ));
         }
 
         let sources = match options.prompt {
@@ -366,9 +407,9 @@ impl Answerer {
             && !named_by_number
             && !self.judge_relevant(question, &given, request, generator)?
         {
-            return Ok(self.abstain(
+            return Ok(self.answer_without_model(
                 question,
-                Abstention::ModelJudgedIrrelevant,
+                WithoutModel::Abstention(Abstention::ModelJudgedIrrelevant),
                 &prepared,
                 &grounds,
                 started,
@@ -487,7 +528,7 @@ impl Answerer {
         let model_abstained = generation.stop != StopReason::Cancelled && is_abstention(generated);
         let source_texts: Vec<&str> = given.iter().map(|(_, _, f)| f.text.as_str()).collect();
         let citations_relevant: Vec<bool> = checked.citations.iter().map(|c| c.relevant).collect();
-        let synthesis = if model_abstained {
+        let mut synthesis = if model_abstained {
             Synthesis::unusable(SynthesisIssue::Empty, repetition_stopped)
         } else {
             judge(&Judged {
@@ -498,6 +539,35 @@ impl Answerer {
                 repetition_stopped,
             })
         };
+        // Each sentence's numbers and negation against the articles it cites: what fails is
+        // removed, with its citations.
+        let mut unsupported_claims = Vec::new();
+        if synthesis.usable && !model_abstained {
+            let labels: Vec<String> = given
+                .iter()
+                .map(|(_, article, _)| citations::citation_label(article))
+                .collect();
+            let cited_texts: Vec<claims::CitedText<'_>> = given
+                .iter()
+                .zip(&labels)
+                .map(|((_, _, fitted), label)| claims::CitedText {
+                    label,
+                    text: &fitted.text,
+                })
+                .collect();
+            let checked_claims = claims::check_claims(question, &checked.text, &cited_texts);
+            if !checked_claims.removed.is_empty() {
+                checked.text = checked_claims.text;
+                checked
+                    .citations
+                    .retain(|c| checked.text.contains(c.label.as_str()));
+                unsupported_claims = checked_claims.removed;
+                if checked.text.trim().is_empty() {
+                    synthesis =
+                        Synthesis::unusable(SynthesisIssue::UnsupportedClaims, repetition_stopped);
+                }
+            }
+        }
         // A synthesis set aside keeps no citation: nothing of it is shown as verified.
         let (citations, rejected) = if model_abstained || !synthesis.usable {
             (Vec::new(), checked.rejected)
@@ -523,12 +593,19 @@ impl Answerer {
             answer: text,
             abstained: model_abstained,
             abstention: model_abstained.then_some(Abstention::ModelAbstained),
+            confidence: if model_abstained {
+                Confidence::Low
+            } else {
+                Confidence::High
+            },
+            confidence_signals: signals,
             extract: grounds.extract,
             synthesis,
             set_aside_text,
             missing_articles: grounds.missing,
             citations,
             rejected_citations: rejected,
+            unsupported_claims,
             sources: sources.iter().map(|s| s.id.clone()).collect(),
             trimmed_sources: sources
                 .iter()
@@ -565,20 +642,29 @@ impl Answerer {
         Ok(answer)
     }
 
-    /// The extract `ask` would send first, without calling the model, and the milliseconds it
-    /// took from the question (to measure it). Empty when `ask` would abstain before.
-    pub fn extract_only(
-        &self,
-        request: &AnswerRequest,
-    ) -> Result<(Vec<ExtractPassage>, f64), AnswerError> {
+    /// The extract `ask` would send first and the confidence it would say, without calling
+    /// the model, with the milliseconds it took from the question (to measure it). The
+    /// extract is empty when `ask` would abstain before.
+    pub fn extract_only(&self, request: &AnswerRequest) -> Result<ExtractOnly, AnswerError> {
         let started = Instant::now();
         let question = screen::screen_question(&request.question)?;
         if scope::scope_abstention(question).is_some() {
-            return Ok((Vec::new(), ms_since(started)));
+            return Ok(ExtractOnly {
+                extract: Vec::new(),
+                confidence: Confidence::Low,
+                signals: ConfidenceSignals::default(),
+                extract_ms: ms_since(started),
+            });
         }
         let prepared = self.prepare(question, request)?;
-        let ranking = self.rank(question, &prepared)?;
-        Ok((ranking.extract(), ms_since(started)))
+        let extract = self.rank(question, &prepared)?.extract();
+        let signals = ConfidenceSignals::of(&prepared.hits, &extract);
+        Ok(ExtractOnly {
+            confidence: self.confidence_rule.assess(&signals),
+            signals,
+            extract,
+            extract_ms: ms_since(started),
+        })
     }
 
     /// The passages of the prepared candidates, ranked against the question.
@@ -848,11 +934,11 @@ impl Answerer {
         Ok(!said.starts_with("NON"))
     }
 
-    /// The abstention answer: no model text, the closest articles instead.
-    fn abstain(
+    /// An answer without model text: the closest articles instead, and the extract if any.
+    fn answer_without_model(
         &self,
         question: &str,
-        abstention: Abstention,
+        why: WithoutModel,
         prepared: &Prepared<'_>,
         grounds: &Grounds,
         started: Instant,
@@ -862,21 +948,33 @@ impl Answerer {
             sources: Vec::new(),
             withheld: prepared.withheld.clone(),
         });
-        let text = match &abstention {
-            Abstention::MissingArticle { .. } => missing_sentence(&grounds.missing),
-            other => format!("{ABSTENTION_SENTENCE} {}", other.explanation_fr()),
+        let (text, abstention, signals) = match why {
+            WithoutModel::Abstention(abstention) => {
+                let text = match &abstention {
+                    Abstention::MissingArticle { .. } => missing_sentence(&grounds.missing),
+                    other => format!("{ABSTENTION_SENTENCE} {}", other.explanation_fr()),
+                };
+                let signals = ConfidenceSignals::of(&prepared.hits, &grounds.extract);
+                (text, Some(abstention), signals)
+            }
+            WithoutModel::LowConfidence(signals) => {
+                (LOW_CONFIDENCE_SENTENCE.to_string(), None, signals)
+            }
         };
         let answer = Answer {
             question: question.to_string(),
             answer: text,
-            abstained: true,
-            abstention: Some(abstention),
+            abstained: abstention.is_some(),
+            abstention,
+            confidence: Confidence::Low,
+            confidence_signals: signals,
             extract: grounds.extract.clone(),
             synthesis: Synthesis::unusable(SynthesisIssue::NoModel, false),
             set_aside_text: None,
             missing_articles: grounds.missing.clone(),
             citations: Vec::new(),
             rejected_citations: Vec::new(),
+            unsupported_claims: Vec::new(),
             sources: Vec::new(),
             trimmed_sources: Vec::new(),
             source_articles: Vec::new(),
@@ -920,6 +1018,27 @@ impl Answerer {
             })
             .collect()
     }
+}
+
+/// What an answer shows before the model is called (see [`Answerer::extract_only`]).
+#[derive(Debug, Clone)]
+pub struct ExtractOnly {
+    /// The passages, best first.
+    pub extract: Vec<ExtractPassage>,
+    /// The confidence said with them.
+    pub confidence: Confidence,
+    /// What it was decided from.
+    pub signals: ConfidenceSignals,
+    /// From the question to the extract.
+    pub extract_ms: f64,
+}
+
+/// Why an answer is given without calling the model.
+enum WithoutModel {
+    /// Vigie declines to answer.
+    Abstention(Abstention),
+    /// Articles are shown, but Vigie is not sure they answer.
+    LowConfidence(ConfidenceSignals),
 }
 
 /// The law's articles with the documents' sections slotted in after the best article, then

@@ -41,6 +41,8 @@ pub enum SynthesisIssue {
     Repetition,
     /// Every citation falls outside the passages ranked relevant to the question.
     IrrelevantCitations,
+    /// Every sentence stated a number or a negation the articles it cites do not hold.
+    UnsupportedClaims,
     /// The model was not called (the answer is Vigie's own).
     NoModel,
 }

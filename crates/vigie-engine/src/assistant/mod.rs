@@ -1016,6 +1016,8 @@ pub fn answer_journal_entry(answer: &Answer, stopped: bool) -> serde_json::Value
         "answer": answer.answer,
         "abstained": answer.abstained,
         "abstention": answer.abstention,
+        "confidence": answer.confidence,
+        "confidence_signals": answer.confidence_signals,
         "stopped": stopped,
         "extract": answer.extract.iter().map(|p| serde_json::json!({"id": p.id, "location": p.location, "range": p.range})).collect::<Vec<_>>(),
         "synthesis": answer.synthesis,
@@ -1023,6 +1025,7 @@ pub fn answer_journal_entry(answer: &Answer, stopped: bool) -> serde_json::Value
         "missing_articles": answer.missing_articles.iter().map(|m| &m.written).collect::<Vec<_>>(),
         "citations": answer.citations.iter().map(|c| serde_json::json!({"id": c.id, "valid": c.valid, "relevant": c.relevant})).collect::<Vec<_>>(),
         "rejected_citations": answer.rejected_citations.iter().map(|c| &c.written_as).collect::<Vec<_>>(),
+        "unsupported_claims": answer.unsupported_claims,
         "model": answer.model,
         "corpus": answer.corpus.hash,
     })
