@@ -269,6 +269,46 @@ fn a_question_on_another_text_abstains_without_calling_the_model() {
 }
 
 #[test]
+fn a_sentence_whose_amount_the_cited_article_does_not_hold_is_removed() {
+    let answerer = answerer();
+    let mut scripted = ScriptedGenerator::new([
+        "Une erreur dans la déclaration qui ne change rien aux droits est punie d'une amende ",
+        "allant de 300 à 3 000 euros [art. 410]. Dans votre cas, comptez une amende de 3 700 € [art. 410].",
+    ]);
+    let request = short_request("Quelle amende prévoit l'article 410 du code des douanes ?");
+    let (result, _) = ask_collect(&answerer, &request, &mut scripted);
+    let answer = result.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(answer.confidence, vigie_engine::answer::Confidence::High);
+    assert!(answer.synthesis.usable, "{:?}", answer.synthesis);
+    assert!(
+        answer.answer.contains("3 000 euros [art. 410]"),
+        "{}",
+        answer.answer
+    );
+    assert!(!answer.answer.contains("3 700"), "{}", answer.answer);
+    assert_eq!(
+        answer.unsupported_claims.len(),
+        1,
+        "{:?}",
+        answer.unsupported_claims
+    );
+    assert_eq!(
+        answer.unsupported_claims[0].missing_numbers,
+        vec!["3700".to_string()]
+    );
+    assert!(answer.unsupported_claims[0].sentence.contains("3 700"));
+    // The sentence that holds is still backed by its citation.
+    assert_eq!(
+        answer
+            .citations
+            .iter()
+            .map(|c| c.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["CD-art-410"]
+    );
+}
+
+#[test]
 fn citations_outside_the_sources_are_removed_and_source_numbers_become_references() {
     let answerer = answerer();
     // A question naming art. 414 gets that article alone as its source: « Source 1 » is it,
