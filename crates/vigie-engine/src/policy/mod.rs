@@ -389,13 +389,13 @@ impl Policy {
             });
         }
         let collection_rank = self.rank(label).unwrap_or(0);
-        let folded: Vec<(&str, String, String)> = pages
+        let folded: Vec<(&str, markers::FoldedText, markers::FoldedText)> = pages
             .iter()
             .map(|p| {
                 (
                     p.location,
-                    markers::fold(p.text, false),
-                    markers::fold(p.text, true),
+                    markers::FoldedText::new(p.text, false),
+                    markers::FoldedText::new(p.text, true),
                 )
             })
             .collect();
@@ -407,9 +407,13 @@ impl Policy {
             if forced.ai_allowed && forced_rank <= collection_rank {
                 continue;
             }
+            let Some(pattern) = markers::MarkerPattern::new(&marker.text, marker.ignore_case)
+            else {
+                continue;
+            };
             let found = folded.iter().find(|(_, exact, upper)| {
                 let text = if marker.ignore_case { upper } else { exact };
-                markers::contains_marker(text, &marker.text, marker.ignore_case)
+                pattern.find_in(text).is_some()
             });
             if let Some((location, _, _)) = found {
                 return Err(if forced.ai_allowed {
