@@ -217,7 +217,7 @@ pub fn read_bytes(
         DocumentFormat::Text => (text::read(file_name, bytes)?, Vec::new()),
         DocumentFormat::Markdown => (markdown::read(file_name, bytes)?, Vec::new()),
         DocumentFormat::Html => (html::read(file_name, bytes)?, Vec::new()),
-        DocumentFormat::Pdf => (pdf::read(file_name, bytes, limits)?, Vec::new()),
+        DocumentFormat::Pdf => pdf::read(file_name, bytes, limits)?,
         DocumentFormat::Docx => docx::read(file_name, bytes, limits)?,
         DocumentFormat::Legi => (legi::read(file_name, bytes)?, Vec::new()),
     };

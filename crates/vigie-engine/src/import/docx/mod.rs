@@ -1,23 +1,29 @@
-//! Word (DOCX): the body's paragraphs, cut into sections at heading paragraphs; page headers,
-//! footers and document properties are read as margins, which the policy checks (stamps live
-//! there) but which are not indexed.
+//! Word (DOCX): the body's paragraphs, cut into sections at heading paragraphs; every other
+//! part a reader sees (page headers and footers, footnotes and endnotes, comments, SmartArt
+//! text) and the document properties are read as margins, which the policy checks (stamps
+//! live there) but which are not indexed.
 //!
-//! A DOCX is a zip archive, so it is read as a possible zip bomb: the archive's entry count
-//! and each part's declared size are checked first, then every part is read through a reader
-//! that stops one byte past the remaining budget, because a declared size can lie. The XML is
-//! read by quick-xml's streaming reader: nesting costs nothing.
+//! Parts are found the way Word finds them, through the package's relationships
+//! ([`package`]); the text of each part is read as Word shows it, runs joined ([`wordml`]).
+//! A part a relationship names that is missing or cannot be read refuses the whole document:
+//! the gate never admits a document it could not read entirely.
 
-use std::io::{Cursor, Read};
+mod package;
+mod wordml;
 
-use quick_xml::events::Event;
-use quick_xml::reader::Reader;
+use std::collections::{HashSet, VecDeque};
+
+use package::{Package, Relationship};
 
 use super::{DocumentFormat, ImportError, ImportLimits, Section, sections_at_headings};
 
-/// Most entries in the archive (a real document has a few dozen).
-const MAX_ENTRIES: usize = 10_000;
+/// Most parts followed through relationships (a real document has a few dozen).
+const MAX_PARTS: usize = 1_000;
 
-/// Reads a DOCX: sections of the body, and margins (headers, footers, properties).
+/// Where the main document is when the package does not say.
+const DEFAULT_MAIN_PART: &str = "word/document.xml";
+
+/// Reads a DOCX: sections of the body, and margins (every other part with text).
 pub fn read(
     file_name: &str,
     bytes: &[u8],
@@ -28,183 +34,182 @@ pub fn read(
         format: DocumentFormat::Docx,
         reason,
     };
-    let mut archive =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| malformed(e.to_string()))?;
-    if archive.len() > MAX_ENTRIES {
-        return Err(malformed(format!(
-            "{} entrées dans l'archive",
-            archive.len()
-        )));
-    }
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(|n| n.ok().map(|n| n.to_string()))
-        .collect();
-    let mut budget = limits.max_unpacked_bytes;
-    let mut read_part = |name: &str| -> Result<Option<Vec<u8>>, ImportError> {
-        let mut entry = match archive.by_name(name) {
-            Ok(e) => e,
-            Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-            Err(e) => return Err(malformed(format!("{name} : {e}"))),
-        };
-        let too_large = || ImportError::UnpackedTooLarge {
-            file: file_name.to_string(),
-            part: name.to_string(),
-            limit: limits.max_unpacked_bytes,
-        };
-        if entry.size() > budget {
-            return Err(too_large());
-        }
-        let mut out = Vec::new();
-        (&mut entry)
-            .take(budget + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| malformed(format!("{name} : {e}")))?;
-        if out.len() as u64 > budget {
-            return Err(too_large());
-        }
-        budget -= out.len() as u64;
-        Ok(Some(out))
-    };
-    let body = read_part("word/document.xml")?.ok_or_else(|| {
-        malformed("word/document.xml absent : ce n'est pas un document Word".into())
-    })?;
-    let body_paragraphs =
-        paragraphs(&body).map_err(|e| malformed(format!("document.xml : {e}")))?;
+    let mut package = Package::open(file_name, bytes, limits)?;
+    let package_rels = package.relationships("")?;
+    let main = package_rels
+        .iter()
+        .find(|r| r.kind == "officeDocument")
+        .map(|r| r.target.clone())
+        .unwrap_or_else(|| DEFAULT_MAIN_PART.to_string());
+    let body = package
+        .read(&main)?
+        .ok_or_else(|| malformed(format!("{main} absent : ce n'est pas un document Word")))?;
+    let body = wordml::read_part(&body).map_err(|e| malformed(format!("{main} : {e}")))?;
     let sections =
-        sections_at_headings(body_paragraphs.into_iter().map(|p| match p.heading_level {
+        sections_at_headings(body.paragraphs.into_iter().map(|p| match p.heading_level {
             Some(level) => (Some((level, p.text.clone())), p.text),
             None => (None, p.text),
         }));
     let mut margins = Vec::new();
-    let margin_parts = names.iter().filter(|n| {
-        (n.starts_with("word/header") || n.starts_with("word/footer")) && n.ends_with(".xml")
-            || n.as_str() == "docProps/core.xml"
-            || n.as_str() == "docProps/custom.xml"
-    });
-    for name in margin_parts {
-        if let Some(xml) = read_part(name)? {
-            let text = paragraphs(&xml)
-                .map_err(|e| malformed(format!("{name} : {e}")))?
-                .into_iter()
-                .map(|p| p.text)
-                .collect::<Vec<_>>()
-                .join("\n");
-            let location = if name.starts_with("word/header") {
-                "en-tête de page"
-            } else if name.starts_with("word/footer") {
-                "pied de page"
-            } else {
-                "propriétés du document"
-            };
-            margins.push(Section {
-                location: location.to_string(),
-                headings: Vec::new(),
-                text,
+    if !body.hidden.is_empty() {
+        margins.push(Section {
+            location: format!("texte masqué ou révisions du corps ({main})"),
+            headings: Vec::new(),
+            text: body.hidden.join("\n"),
+        });
+    }
+
+    // Every part reachable from the main document and the package, breadth first.
+    let mut seen: HashSet<String> = HashSet::from([main.to_lowercase()]);
+    let mut queue: VecDeque<(String, Relationship)> = VecDeque::new();
+    for r in package_rels {
+        queue.push_back((String::new(), r));
+    }
+    for r in package.relationships(&main)? {
+        queue.push_back((main.clone(), r));
+    }
+    while let Some((source, relationship)) = queue.pop_front() {
+        let Some(kind) = PartKind::of(&relationship.kind) else {
+            continue;
+        };
+        if !seen.insert(relationship.target.to_lowercase()) {
+            continue;
+        }
+        if seen.len() > MAX_PARTS {
+            return Err(malformed(format!("plus de {MAX_PARTS} parties liées")));
+        }
+        let name = relationship.target;
+        let Some(xml) = package.read(&name)? else {
+            return Err(ImportError::UnreadablePart {
+                file: file_name.to_string(),
+                part: format!("{} ({name})", kind.location_fr()),
+                reason: format!(
+                    "la partie est annoncée par {} mais absente",
+                    rels_of(&source)
+                ),
             });
+        };
+        margins.extend(read_margin(file_name, kind, &name, &xml)?);
+        for r in package.relationships(&name)? {
+            queue.push_back((name.clone(), r));
+        }
+    }
+    // Parts named like headers, footers, notes or properties that no relationship reaches:
+    // Word does not show them, but a stamp there is still a stamp.
+    let orphans: Vec<(PartKind, String)> = package
+        .part_names()
+        .filter(|n| !seen.contains(&n.to_lowercase()))
+        .filter_map(|n| PartKind::of_name(n).map(|k| (k, n.to_string())))
+        .collect();
+    for (kind, name) in orphans {
+        if let Some(xml) = package.read(&name)? {
+            margins.extend(read_margin(file_name, kind, &name, &xml)?);
         }
     }
     Ok((sections, margins))
 }
 
-struct Paragraph {
-    heading_level: Option<usize>,
-    text: String,
+fn rels_of(source: &str) -> String {
+    if source.is_empty() {
+        "_rels/.rels".to_string()
+    } else {
+        format!("les relations de {source}")
+    }
 }
 
-/// Paragraphs of a WordprocessingML part: `w:t` text, tabs and breaks; a paragraph styled
-/// `Heading N` / `Titre N` (or with an outline level) is a heading. Text outside paragraphs
-/// (document properties) is collected as paragraphs of its own.
-fn paragraphs(xml: &[u8]) -> Result<Vec<Paragraph>, String> {
-    let mut reader = Reader::from_reader(xml);
-    let mut out = Vec::new();
-    let mut current = Paragraph {
-        heading_level: None,
-        text: String::new(),
+/// A margin part's text: the paragraphs shown and the hidden text, one section.
+fn read_margin(
+    file_name: &str,
+    kind: PartKind,
+    name: &str,
+    xml: &[u8],
+) -> Result<Option<Section>, ImportError> {
+    let unreadable = |reason: String| ImportError::UnreadablePart {
+        file: file_name.to_string(),
+        part: format!("{} ({name})", kind.location_fr()),
+        reason,
     };
-    let mut in_text = false;
-    let mut buffer = Vec::new();
-    loop {
-        let event = reader
-            .read_event_into(&mut buffer)
-            .map_err(|e| format!("XML invalide à l'octet {} : {e}", reader.buffer_position()))?;
-        match event {
-            Event::Start(e) | Event::Empty(e) => {
-                let name = e.local_name();
-                match name.as_ref() {
-                    b"t" => in_text = true,
-                    b"tab" => current.text.push('\t'),
-                    b"br" | b"cr" => current.text.push('\n'),
-                    b"pStyle" => {
-                        let value = attribute(&e, b"val").unwrap_or_default();
-                        current.heading_level = heading_level(&value).or(current.heading_level);
-                    }
-                    b"outlineLvl" => {
-                        let level = attribute(&e, b"val").and_then(|v| v.parse::<usize>().ok());
-                        if let Some(level) = level.filter(|l| *l < 9) {
-                            current.heading_level = Some(level + 1);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Event::End(e) => match e.local_name().as_ref() {
-                b"t" => in_text = false,
-                b"p" => {
-                    let finished = std::mem::replace(
-                        &mut current,
-                        Paragraph {
-                            heading_level: None,
-                            text: String::new(),
-                        },
-                    );
-                    if !finished.text.trim().is_empty() {
-                        out.push(finished);
-                    }
-                }
-                _ => {
-                    // Properties (`dc:title`, `cp:keywords`…) are elements with text only.
-                    if !current.text.is_empty() && current.heading_level.is_none() && !in_text {
-                        current.text.push('\n');
-                    }
-                }
-            },
-            Event::Text(t) => {
-                let decoded = t
-                    .xml_content()
-                    .map_err(|e| format!("texte invalide : {e}"))?;
-                if in_text || !decoded.trim().is_empty() {
-                    current.text.push_str(&decoded);
-                }
-            }
-            Event::GeneralRef(r) => {
-                if let Some(c) = super::xml::entity_char(&r) {
-                    current.text.push(c);
-                }
-            }
-            Event::Eof => break,
-            _ => {}
+    let text = if kind == PartKind::Properties {
+        super::xml::text_nodes(xml).map_err(unreadable)?
+    } else {
+        let part = wordml::read_part(xml).map_err(unreadable)?;
+        part.paragraphs
+            .into_iter()
+            .map(|p| p.text)
+            .chain(part.hidden)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Ok((!text.trim().is_empty()).then(|| Section {
+        location: format!("{} ({name})", kind.location_fr()),
+        headings: Vec::new(),
+        text,
+    }))
+}
+
+/// The parts with text a reader sees, besides the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    Header,
+    Footer,
+    Notes,
+    Comments,
+    Diagram,
+    Glossary,
+    Properties,
+}
+
+impl PartKind {
+    /// From a relationship type's last segment.
+    fn of(relationship: &str) -> Option<Self> {
+        Some(match relationship.to_ascii_lowercase().as_str() {
+            "header" => Self::Header,
+            "footer" => Self::Footer,
+            "footnotes" | "endnotes" => Self::Notes,
+            "comments" | "commentsextended" => Self::Comments,
+            "diagramdata" => Self::Diagram,
+            "glossarydocument" => Self::Glossary,
+            "core-properties"
+            | "metadata/core-properties"
+            | "extended-properties"
+            | "custom-properties" => Self::Properties,
+            _ => return None,
+        })
+    }
+
+    /// From a part name, for parts no relationship reaches.
+    fn of_name(name: &str) -> Option<Self> {
+        let lower = name.to_lowercase();
+        let base = lower.rsplit('/').next().unwrap_or_default();
+        if !base.ends_with(".xml") {
+            return None;
         }
-        buffer.clear();
+        if lower.starts_with("docprops/") {
+            return Some(Self::Properties);
+        }
+        if !lower.starts_with("word/") {
+            return None;
+        }
+        [
+            ("header", Self::Header),
+            ("footer", Self::Footer),
+            ("footnotes", Self::Notes),
+            ("endnotes", Self::Notes),
+            ("comments", Self::Comments),
+        ]
+        .into_iter()
+        .find_map(|(prefix, kind)| base.starts_with(prefix).then_some(kind))
     }
-    if !current.text.trim().is_empty() {
-        out.push(current);
+
+    fn location_fr(self) -> &'static str {
+        match self {
+            Self::Header => "en-tête de page",
+            Self::Footer => "pied de page",
+            Self::Notes => "notes",
+            Self::Comments => "commentaires",
+            Self::Diagram => "texte d'un graphique SmartArt",
+            Self::Glossary => "blocs de construction",
+            Self::Properties => "propriétés du document",
+        }
     }
-    Ok(out)
-}
-
-fn attribute(e: &quick_xml::events::BytesStart<'_>, local: &[u8]) -> Option<String> {
-    e.attributes().flatten().find_map(|a| {
-        (a.key.local_name().as_ref() == local)
-            .then(|| String::from_utf8_lossy(&a.value).to_string())
-    })
-}
-
-/// `Heading2`, `Titre2`, `heading 2` → 2.
-fn heading_level(style: &str) -> Option<usize> {
-    let lower = style.to_lowercase().replace(' ', "");
-    let digits = lower
-        .strip_prefix("heading")
-        .or_else(|| lower.strip_prefix("titre"))?;
-    digits.parse().ok().filter(|l| (1..=9).contains(l))
 }
