@@ -315,6 +315,37 @@ fn docx_letter_spaced_and_full_width_stamps_are_refused() {
 }
 
 #[test]
+fn a_stamp_under_a_heading_is_journaled_by_section_number_never_by_heading() {
+    let body = format!(
+        "{}{}{}",
+        runs(&["Préambule sans mention."]),
+        heading(1, "Dossier Zorglub"),
+        runs(&["DIFFUSION RESTREINTE"]),
+    );
+    let (report, tmp) = import(&[("titre.docx", stamped::docx(&body, &[], &[]))]);
+    let refusal = &report
+        .outcome
+        .as_ref()
+        .unwrap_or_else(|| panic!("{report:?}"))
+        .refused[0];
+    match &refusal.refusal {
+        Refusal::MarkerNotForAi {
+            location, place, ..
+        } => {
+            // The agent is told the heading; the journal gets its number.
+            assert_eq!(location, "section « Dossier Zorglub »");
+            assert_eq!(place, "section 2");
+        }
+        other => panic!("{other:?}"),
+    }
+    let data = tmp.path().join("data");
+    let journal =
+        std::fs::read_to_string(data.join("audit.jsonl")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(journal.contains("\"place\":\"section 2\""), "{journal}");
+    assert_no_canary(&data);
+}
+
+#[test]
 fn docx_whose_related_part_is_missing_is_refused_as_unreadable() {
     // The relationship names header3.xml, which is then taken out of the archive.
     let parts = [header(

@@ -124,8 +124,14 @@ pub enum Refusal {
         marker: String,
         /// Label it forces.
         label: String,
-        /// Where it was found (`page 3`…).
+        /// Where it was found, for the user (`page 3`, `section « Objet »`…). Never
+        /// serialized: a heading is text of the refused document, and the journal keeps
+        /// forever what it is given.
+        #[serde(skip_serializing)]
         location: String,
+        /// Where it was found, without any text of the document (`page 3`, `section 2`):
+        /// what the journal records.
+        place: String,
     },
     /// A marker forces a label more sensitive than the collection's.
     MarkerAboveCollection {
@@ -135,8 +141,12 @@ pub enum Refusal {
         label: String,
         /// The collection's label.
         collection_label: String,
-        /// Where it was found.
+        /// Where it was found, for the user (never serialized, see
+        /// [`Refusal::MarkerNotForAi`]).
+        #[serde(skip_serializing)]
         location: String,
+        /// Where it was found, without any text of the document.
+        place: String,
     },
 }
 
@@ -155,6 +165,7 @@ impl Refusal {
                 marker,
                 label,
                 location,
+                ..
             } => format!(
                 "mention « {marker} » trouvée ({location}) : elle impose le niveau « {label} », \
                  que la politique interdit de traiter par l'IA"
@@ -164,6 +175,7 @@ impl Refusal {
                 label,
                 collection_label,
                 location,
+                ..
             } => format!(
                 "mention « {marker} » trouvée ({location}) : elle impose le niveau « {label} », \
                  plus sensible que celui de la collection (« {collection_label} »)"
@@ -176,6 +188,8 @@ impl Refusal {
 pub struct PageText<'a> {
     /// `page 3`, `section « Objet »`…
     pub location: &'a str,
+    /// The same place without any text of the document (`page 3`, `section 2`).
+    pub place: String,
     /// Extracted text.
     pub text: &'a str,
 }
@@ -389,11 +403,11 @@ impl Policy {
             });
         }
         let collection_rank = self.rank(label).unwrap_or(0);
-        let folded: Vec<(&str, markers::FoldedText, markers::FoldedText)> = pages
+        let folded: Vec<(&PageText<'_>, markers::FoldedText, markers::FoldedText)> = pages
             .iter()
             .map(|p| {
                 (
-                    p.location,
+                    p,
                     markers::FoldedText::new(p.text, false),
                     markers::FoldedText::new(p.text, true),
                 )
@@ -415,19 +429,22 @@ impl Policy {
                 let text = if marker.ignore_case { upper } else { exact };
                 pattern.find_in(text).is_some()
             });
-            if let Some((location, _, _)) = found {
+            if let Some((page, _, _)) = found {
+                let (location, place) = (page.location.to_string(), page.place.clone());
                 return Err(if forced.ai_allowed {
                     Refusal::MarkerAboveCollection {
                         marker: marker.text.clone(),
                         label: marker.label.clone(),
                         collection_label: label.to_string(),
-                        location: location.to_string(),
+                        location,
+                        place,
                     }
                 } else {
                     Refusal::MarkerNotForAi {
                         marker: marker.text.clone(),
                         label: marker.label.clone(),
-                        location: location.to_string(),
+                        location,
+                        place,
                     }
                 });
             }
@@ -488,7 +505,11 @@ mod tests {
     }
 
     fn page<'a>(location: &'a str, text: &'a str) -> PageText<'a> {
-        PageText { location, text }
+        PageText {
+            location,
+            place: location.to_string(),
+            text,
+        }
     }
 
     #[test]
