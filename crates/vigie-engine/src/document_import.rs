@@ -100,7 +100,14 @@ impl DocumentImportReport {
         let Some(outcome) = &self.outcome else {
             return "Aucun document importé.".into();
         };
-        if outcome.imported.is_empty() {
+        if outcome.imported.is_empty() && !outcome.withdrawn.is_empty() {
+            format!(
+                "Aucun document importé dans « {} » ; {} document(s) retiré(s) de la collection \
+                 (leur nouvelle version porte une mention interdite).",
+                outcome.collection,
+                outcome.withdrawn.len()
+            )
+        } else if outcome.imported.is_empty() {
             format!(
                 "Aucun document importé dans « {} » ; la collection est inchangée.",
                 outcome.collection
@@ -126,11 +133,22 @@ impl DocumentImportReport {
 
     /// One French line per document refused by the policy or unreadable.
     pub fn problems_fr(&self) -> Vec<String> {
+        let withdrawn = |file: &str| {
+            self.outcome
+                .as_ref()
+                .is_some_and(|o| o.withdrawn.iter().any(|w| w == file))
+        };
         let refused = self.outcome.iter().flat_map(|o| &o.refused).map(|r| {
             format!(
-                "Refusé : {} — {}. Rien de ce document n'a été enregistré.",
+                "Refusé : {} — {}. Rien de ce document n'a été enregistré{}.",
                 r.file_name,
-                r.refusal.message_fr()
+                r.refusal.message_fr(),
+                if withdrawn(&r.file_name) {
+                    " ; la version importée auparavant a été retirée de la collection et de \
+                     son index"
+                } else {
+                    ""
+                }
             )
         });
         let unreadable = self
@@ -260,10 +278,11 @@ pub fn import_documents(
                 "file": refused.file_name,
                 "sha256": refused.sha256,
                 "refusal": refused.refusal,
+                "withdrawn": outcome.withdrawn.contains(&refused.file_name),
             }),
         )?;
     }
-    if !outcome.imported.is_empty() {
+    if !outcome.imported.is_empty() || !outcome.withdrawn.is_empty() {
         journal.append(
             "import",
             serde_json::json!({
@@ -271,6 +290,7 @@ pub fn import_documents(
                 "label": outcome.label,
                 "documents": outcome.imported,
                 "replaced": outcome.replaced,
+                "withdrawn": outcome.withdrawn,
                 "sections": outcome.sections,
                 "chunks": outcome.chunks,
                 "seconds": (outcome.seconds * 10.0).round() / 10.0,

@@ -42,15 +42,24 @@ fn embedder() -> Arc<dyn Embedder> {
 /// `interne`) of a fresh data folder, as `vigie import` does.
 fn import(files: &[(&str, Vec<u8>)]) -> (DocumentImportReport, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let input = tmp.path().join("in");
-    let data = tmp.path().join("data");
+    let report = import_in(tmp.path(), files);
+    (report, tmp)
+}
+
+/// Imports `files` (written to a fresh input folder) into `root/data`.
+fn import_in(root: &Path, files: &[(&str, Vec<u8>)]) -> DocumentImportReport {
+    let input = root.join(format!(
+        "in-{}",
+        std::fs::read_dir(root).map_or(0, |d| d.count())
+    ));
+    let data = root.join("data");
     std::fs::create_dir_all(&input).unwrap_or_else(|e| panic!("{e}"));
     for (name, bytes) in files {
         std::fs::write(input.join(name), bytes).unwrap_or_else(|e| panic!("{e}"));
     }
     let policy = Policy::load(&data).unwrap_or_else(|e| panic!("{e}"));
     let mut journal = AuditLog::open(&data).unwrap_or_else(|e| panic!("{e}"));
-    let report = import_documents(
+    import_documents(
         &data,
         &mut journal,
         &policy,
@@ -62,8 +71,7 @@ fn import(files: &[(&str, Vec<u8>)]) -> (DocumentImportReport, tempfile::TempDir
         embedder().as_ref(),
         &mut |_| {},
     )
-    .unwrap_or_else(|e| panic!("{}", e.message_fr()));
-    (report, tmp)
+    .unwrap_or_else(|e| panic!("{}", e.message_fr()))
 }
 
 /// Every byte stored under the data folder, as text (lossy).
@@ -773,4 +781,94 @@ fn after_refusing_every_stamped_case_no_file_of_the_data_folder_holds_a_word_of_
     let data = tmp.path().join("data");
     assert!(everything_stored(&data).contains("Calais"));
     assert_no_canary(&data);
+}
+
+// ---- Re-import of a document that is now stamped ----
+
+#[test]
+fn reimporting_a_document_now_stamped_takes_the_earlier_copy_out_of_the_index() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = tmp.path().join("data");
+    let first = import_in(
+        tmp.path(),
+        &[
+            (
+                "note.docx",
+                stamped::docx(
+                    &runs(&["Le dossier Marsupilami concerne le fret."]),
+                    &[],
+                    &[],
+                ),
+            ),
+            (
+                "garde.docx",
+                stamped::docx(
+                    &runs(&["Les bureaux de Calais ouvrent à huit heures."]),
+                    &[],
+                    &[],
+                ),
+            ),
+        ],
+    );
+    assert!(first.complete(), "{first:?}");
+    assert!(everything_stored(&data).contains("Marsupilami"));
+
+    let again = import_in(
+        tmp.path(),
+        &[(
+            "note.docx",
+            stamped::docx(
+                &format!(
+                    "{}{}",
+                    runs(&["DIFFUSION RESTREINTE"]),
+                    runs(&["Le dossier Marsupilami concerne le fret."])
+                ),
+                &[],
+                &[],
+            ),
+        )],
+    );
+    let outcome = again
+        .outcome
+        .as_ref()
+        .unwrap_or_else(|| panic!("{again:?}"));
+    assert_eq!(outcome.withdrawn, ["note.docx"]);
+    let message = again.problems_fr().join("\n");
+    assert!(message.contains("retirée de la collection"), "{message}");
+    let stored = everything_stored(&data);
+    assert!(
+        !stored.contains("Marsupilami"),
+        "the earlier copy is still stored"
+    );
+    assert!(stored.contains("Calais"));
+    let store = vigie_engine::collection::CollectionStore::in_data_dir(&data);
+    let manifest = store.manifest("notes").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        manifest
+            .documents
+            .iter()
+            .map(|d| d.file_name.as_str())
+            .collect::<Vec<_>>(),
+        ["garde.docx"]
+    );
+
+    // The last document of a collection: the collection goes.
+    let last = import_in(
+        tmp.path(),
+        &[(
+            "garde.docx",
+            stamped::docx(
+                &format!("{}{}", runs(&["CONFIDENTIEL"]), runs(&["Calais"])),
+                &[],
+                &[],
+            ),
+        )],
+    );
+    assert!(
+        last.summary_fr().contains("retiré"),
+        "{}",
+        last.summary_fr()
+    );
+    assert!(store.manifest("notes").is_err());
+    assert!(!everything_stored(&data).contains("Calais"));
 }

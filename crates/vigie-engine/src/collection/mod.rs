@@ -145,6 +145,9 @@ pub struct ImportOutcome {
     pub replaced: Vec<String>,
     /// Documents refused by the policy (nothing of them was stored).
     pub refused: Vec<RefusedDocument>,
+    /// File names of documents taken out of the collection: an earlier version was
+    /// indexed, and the new one was refused for the marker it now carries.
+    pub withdrawn: Vec<String>,
     /// Sections in the collection after the import.
     pub sections: usize,
     /// Chunks indexed.
@@ -499,6 +502,7 @@ impl CollectionStore {
             imported: Vec::new(),
             replaced: Vec::new(),
             refused: Vec::new(),
+            withdrawn: Vec::new(),
             sections: 0,
             chunks: 0,
             seconds: 0.0,
@@ -515,7 +519,24 @@ impl CollectionStore {
                 }),
             }
         }
-        if admitted.is_empty() {
+        // A document refused for a marker it now carries must not stay indexed in the
+        // version imported before: that version is taken out.
+        let withdraw: Vec<String> = outcome
+            .refused
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.refusal,
+                    Refusal::MarkerNotForAi { .. } | Refusal::MarkerAboveCollection { .. }
+                )
+            })
+            .map(|r| r.file_name.clone())
+            .collect();
+        let held_before = self
+            .manifest(name)
+            .ok()
+            .is_some_and(|m| m.documents.iter().any(|d| withdraw.contains(&d.file_name)));
+        if admitted.is_empty() && !held_before {
             outcome.seconds = started.elapsed().as_secs_f64();
             return Ok(outcome);
         }
@@ -531,7 +552,7 @@ impl CollectionStore {
         let now = rfc3339_now();
         let (mut manifest, mut sections) = match self.manifest(name) {
             Ok(existing) => {
-                if existing.label != request.label {
+                if existing.label != request.label && !admitted.is_empty() {
                     return Err(CollectionError::LabelMismatch {
                         collection: name.to_string(),
                         existing: existing.label,
@@ -563,6 +584,21 @@ impl CollectionStore {
             ),
             Err(e) => return Err(e),
         };
+        for file_name in &withdraw {
+            if manifest.documents.iter().any(|d| &d.file_name == file_name) {
+                manifest.documents.retain(|d| &d.file_name != file_name);
+                sections.retain(|s| &s.document != file_name);
+                outcome.withdrawn.push(file_name.clone());
+            }
+        }
+        if manifest.documents.is_empty() && admitted.is_empty() {
+            // Nothing is left: the collection goes, index and all.
+            if !outcome.withdrawn.is_empty() {
+                self.remove(name)?;
+            }
+            outcome.seconds = started.elapsed().as_secs_f64();
+            return Ok(outcome);
+        }
         for document in &admitted {
             if manifest
                 .documents
