@@ -18,7 +18,7 @@ use crate::collection::{
 use crate::embed::Embedder;
 use crate::import::{ImportError, ImportLimits, find_documents, read_document};
 use crate::index::BuildProgress;
-use crate::policy::{Policy, Refusal};
+use crate::policy::{Policy, PolicyError, Refusal};
 
 /// Where an import stands, for a progress display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -172,6 +172,9 @@ pub enum DocumentImportError {
     /// The journal cannot be written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The policy change cannot be journaled.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 impl DocumentImportError {
@@ -181,6 +184,7 @@ impl DocumentImportError {
             Self::Read(e) => e.message_fr(),
             Self::Collection(e) => e.message_fr(),
             Self::Audit(e) => e.message_fr(),
+            Self::Policy(e) => e.message_fr(),
         }
     }
 }
@@ -196,6 +200,8 @@ pub fn import_documents(
     progress: &mut dyn FnMut(DocumentImportProgress),
 ) -> Result<DocumentImportReport, DocumentImportError> {
     check_name(&request.collection)?;
+    // Every entry below records the policy's hash: the journal says which policy decided.
+    policy.journal_if_changed(data_dir, journal)?;
     let mut report = DocumentImportReport {
         collection: request.collection.clone(),
         label: request.label.clone(),
@@ -213,6 +219,7 @@ pub fn import_documents(
                 "label": request.label,
                 "path": path.display().to_string(),
                 "refusal": refusal,
+                "policy_sha256": policy.sha256,
             }),
         )?;
         report.label_refused = Some(refusal);
@@ -251,7 +258,11 @@ pub fn import_documents(
     if !report.unreadable.is_empty() {
         journal.append(
             "import_unreadable",
-            serde_json::json!({ "collection": request.collection, "files": report.unreadable }),
+            serde_json::json!({
+                "collection": request.collection,
+                "files": report.unreadable,
+                "policy_sha256": policy.sha256,
+            }),
         )?;
     }
 
@@ -279,6 +290,7 @@ pub fn import_documents(
                 "sha256": refused.sha256,
                 "refusal": refused.refusal,
                 "withdrawn": outcome.withdrawn.contains(&refused.file_name),
+                "policy_sha256": policy.sha256,
             }),
         )?;
     }
@@ -291,6 +303,7 @@ pub fn import_documents(
                 "documents": outcome.imported,
                 "replaced": outcome.replaced,
                 "withdrawn": outcome.withdrawn,
+                "policy_sha256": policy.sha256,
                 "sections": outcome.sections,
                 "chunks": outcome.chunks,
                 "seconds": (outcome.seconds * 10.0).round() / 10.0,

@@ -350,6 +350,15 @@ fn a_stamp_under_a_heading_is_journaled_by_section_number_never_by_heading() {
     let journal =
         std::fs::read_to_string(data.join("audit.jsonl")).unwrap_or_else(|e| panic!("{e}"));
     assert!(journal.contains("\"place\":\"section 2\""), "{journal}");
+    let policy = Policy::shipped().unwrap_or_else(|e| panic!("{e}"));
+    let refused_entry = journal
+        .lines()
+        .find(|l| l.contains("\"event\":\"import_refused\""))
+        .unwrap_or_else(|| panic!("{journal}"));
+    assert!(
+        refused_entry.contains(&format!("\"policy_sha256\":\"{}\"", policy.sha256)),
+        "{refused_entry}"
+    );
     assert_no_canary(&data);
 }
 

@@ -25,8 +25,6 @@ use crate::audit::{AuditError, AuditLog};
 pub const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
 /// File name of the administrator's policy in the data directory.
 pub const POLICY_FILE: &str = "policy.toml";
-/// Where the hash of the last journaled policy is kept.
-const SEEN_FILE: &str = "policy.seen";
 
 /// A sensitivity label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -452,17 +450,16 @@ impl Policy {
         Ok(())
     }
 
-    /// Journals a `policy_changed` entry if the policy in effect differs from the one last
-    /// journaled for this data directory. Returns whether it did.
+    /// Journals a `policy_changed` entry if the policy in effect differs from the one the
+    /// journal last recorded (in a `policy_changed` entry or in the `policy_sha256` of any
+    /// later entry). The journal itself is the reference, not a file beside the policy that
+    /// whoever edits the policy could edit too. Returns whether it did.
     pub fn journal_if_changed(
         &self,
         data_dir: &Path,
         journal: &mut AuditLog,
     ) -> Result<bool, PolicyError> {
-        let seen_path = data_dir.join(SEEN_FILE);
-        let previous = fs::read_to_string(&seen_path)
-            .ok()
-            .map(|s| s.trim().to_string());
+        let previous = last_journaled_policy(data_dir)?;
         if previous.as_deref() == Some(self.sha256.as_str()) {
             return Ok(false);
         }
@@ -485,15 +482,21 @@ impl Policy {
                 })).collect::<Vec<_>>(),
             }),
         )?;
-        let tmp = seen_path.with_extension("seen.tmp");
-        fs::write(&tmp, &self.sha256)
-            .and_then(|_| fs::rename(&tmp, &seen_path))
-            .map_err(|source| PolicyError::Io {
-                path: seen_path.clone(),
-                source,
-            })?;
         Ok(true)
     }
+}
+
+/// The hash of the policy the journal of `data_dir` last recorded.
+fn last_journaled_policy(data_dir: &Path) -> Result<Option<String>, PolicyError> {
+    let entries = crate::audit::entries_between(data_dir, None, None)?;
+    Ok(entries.iter().rev().find_map(|entry| {
+        let key = if entry.event == "policy_changed" {
+            "to_sha256"
+        } else {
+            "policy_sha256"
+        };
+        entry.data.get(key)?.as_str().map(str::to_string)
+    }))
 }
 
 #[cfg(test)]
@@ -592,6 +595,39 @@ mod tests {
             p.profile(Some("inconnu")),
             Err(PolicyError::UnknownProfile(_))
         ));
+    }
+
+    #[test]
+    fn a_policy_change_is_journaled_even_when_a_file_beside_it_says_it_was_seen() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tmp.path();
+        let mut journal = AuditLog::open(dir).unwrap_or_else(|e| panic!("{e}"));
+        let changed = |journal: &mut AuditLog| {
+            Policy::load(dir)
+                .and_then(|p| p.journal_if_changed(dir, journal))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert!(changed(&mut journal));
+        assert!(!changed(&mut journal));
+        // Someone widens the policy and writes the hash file the previous version trusted.
+        let wider = DEFAULT_POLICY.replace(
+            "labels = [\"public\"]",
+            "labels = [\"public\", \"interne\"]",
+        );
+        fs::write(dir.join(POLICY_FILE), &wider).unwrap_or_else(|e| panic!("{e}"));
+        let sha = hex::encode(Sha256::digest(wider.as_bytes()));
+        fs::write(dir.join("policy.seen"), &sha).unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed(&mut journal));
+        let entries =
+            crate::audit::entries_between(dir, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let last = entries.last().unwrap_or_else(|| panic!("no entry"));
+        assert_eq!(last.event, "policy_changed");
+        assert_eq!(last.data["to_sha256"], sha.as_str());
+        // An entry recording the policy's hash counts as having seen it.
+        journal
+            .append("import", serde_json::json!({ "policy_sha256": "autre" }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed(&mut journal));
     }
 
     #[test]
