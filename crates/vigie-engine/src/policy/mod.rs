@@ -69,6 +69,8 @@ pub struct Profile {
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     default_profile: String,
+    #[serde(default)]
+    locked_profile: Option<String>,
     labels: Vec<Label>,
     #[serde(default)]
     markers: Vec<Marker>,
@@ -94,6 +96,9 @@ pub struct Policy {
     pub sha256: String,
     /// Profile used when none is named.
     pub default_profile: String,
+    /// The only profile this workstation may use, whatever its settings or a command line
+    /// ask (a kiosk locked to `public`).
+    pub locked_profile: Option<String>,
     /// Labels, least sensitive first.
     pub labels: Vec<Label>,
     /// Markers, in file order (the first one found is reported).
@@ -215,6 +220,14 @@ pub enum PolicyError {
     /// No such profile.
     #[error("unknown profile {0}")]
     UnknownProfile(String),
+    /// The policy locks this workstation to another profile.
+    #[error("profile {asked} refused: the policy locks this workstation to {locked}")]
+    ProfileLocked {
+        /// Profile asked for.
+        asked: String,
+        /// The only profile allowed.
+        locked: String,
+    },
     /// The profile may not query this label.
     #[error("profile {profile} may not query label {label} (collection {collection})")]
     NoClearance {
@@ -248,6 +261,10 @@ impl PolicyError {
             PolicyError::UnknownProfile(name) => {
                 format!("Profil inconnu : « {name} » (les profils sont listés par `vigie policy`).")
             }
+            PolicyError::ProfileLocked { asked, locked } => format!(
+                "Profil « {asked} » refusé : la politique de classification impose le profil \
+                 « {locked} » sur ce poste."
+            ),
             PolicyError::NoClearance {
                 profile,
                 label,
@@ -332,10 +349,18 @@ impl Policy {
                 file.default_profile
             )));
         }
+        if let Some(locked) = &file.locked_profile
+            && !profile_names.contains(locked.as_str())
+        {
+            return Err(invalid(format!(
+                "le profil imposé « {locked} » n'est pas défini"
+            )));
+        }
         Ok(Self {
             source,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             default_profile: file.default_profile,
+            locked_profile: file.locked_profile,
             labels: file.labels,
             markers: file.markers,
             profiles: file.profiles,
@@ -352,9 +377,20 @@ impl Policy {
         self.labels.iter().position(|l| l.name == name)
     }
 
-    /// A profile by name, or the default one.
+    /// A profile by name, or the default one; when the policy locks the profile, that one
+    /// only (naming another is an error, never silently ignored).
     pub fn profile(&self, name: Option<&str>) -> Result<&Profile, PolicyError> {
-        let name = name.unwrap_or(&self.default_profile);
+        if let Some(locked) = &self.locked_profile
+            && let Some(asked) = name.filter(|n| n != locked)
+        {
+            return Err(PolicyError::ProfileLocked {
+                asked: asked.to_string(),
+                locked: locked.clone(),
+            });
+        }
+        let name = name
+            .or(self.locked_profile.as_deref())
+            .unwrap_or(&self.default_profile);
         self.profiles
             .iter()
             .find(|p| p.name == name)
@@ -473,6 +509,7 @@ impl Policy {
                 "from_sha256": previous,
                 "to_sha256": self.sha256,
                 "source": source,
+                "locked_profile": self.locked_profile,
                 "labels": self.labels.iter().map(|l| serde_json::json!({
                     "name": l.name, "ai_allowed": l.ai_allowed
                 })).collect::<Vec<_>>(),
@@ -628,6 +665,33 @@ mod tests {
             .append("import", serde_json::json!({ "policy_sha256": "autre" }))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(changed(&mut journal));
+    }
+
+    #[test]
+    fn a_policy_can_lock_the_profile_of_a_workstation() {
+        let kiosk = format!("locked_profile = \"public\"\n{DEFAULT_POLICY}");
+        let p = Policy::parse(&kiosk, PolicySource::Default).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            p.profile(None).map(|p| p.name.as_str()).ok(),
+            Some("public")
+        );
+        assert_eq!(
+            p.profile(Some("public")).map(|p| p.name.as_str()).ok(),
+            Some("public")
+        );
+        match p.profile(Some("agent")) {
+            Err(e @ PolicyError::ProfileLocked { .. }) => {
+                assert!(e.message_fr().contains("impose le profil « public »"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let unknown = format!("locked_profile = \"chef\"\n{DEFAULT_POLICY}");
+        assert!(matches!(
+            Policy::parse(&unknown, PolicySource::Default),
+            Err(PolicyError::Invalid { .. })
+        ));
+        // Without a lock, any defined profile may be chosen.
+        assert!(shipped().profile(Some("public")).is_ok());
     }
 
     #[test]
