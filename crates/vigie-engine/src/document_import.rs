@@ -267,19 +267,47 @@ pub fn import_documents(
     }
 
     let store = CollectionStore::in_data_dir(data_dir);
-    let outcome = store.import(policy, request, documents, embedder, &mut |p| {
-        progress(match p {
-            ImportProgress::Admitted {
-                documents,
-                sections,
-            } => DocumentImportProgress::Admitted {
-                documents,
-                sections,
-            },
-            ImportProgress::Index(step) => DocumentImportProgress::Index(step),
-            ImportProgress::Committing => DocumentImportProgress::Committing,
-        })
-    })?;
+    // Journaled before the new collection replaces the old: an import the journal does not
+    // hold never takes effect.
+    let mut journaled = false;
+    let mut journal_outcome = |outcome: &ImportOutcome| -> Result<(), AuditError> {
+        journaled = true;
+        journal_import(journal, policy, outcome)
+    };
+    let outcome = store.import_journaled(
+        policy,
+        request,
+        documents,
+        embedder,
+        &mut |p| {
+            progress(match p {
+                ImportProgress::Admitted {
+                    documents,
+                    sections,
+                } => DocumentImportProgress::Admitted {
+                    documents,
+                    sections,
+                },
+                ImportProgress::Index(step) => DocumentImportProgress::Index(step),
+                ImportProgress::Committing => DocumentImportProgress::Committing,
+            })
+        },
+        &mut journal_outcome,
+    )?;
+    if !journaled {
+        // Nothing changed in the collection: the refusals are journaled all the same.
+        journal_import(journal, policy, &outcome)?;
+    }
+    report.outcome = Some(outcome);
+    Ok(report)
+}
+
+/// The journal entries of an import: one per refused document, one for what was stored.
+fn journal_import(
+    journal: &mut AuditLog,
+    policy: &Policy,
+    outcome: &ImportOutcome,
+) -> Result<(), AuditError> {
     for refused in &outcome.refused {
         journal.append(
             "import_refused",
@@ -303,13 +331,12 @@ pub fn import_documents(
                 "documents": outcome.imported,
                 "replaced": outcome.replaced,
                 "withdrawn": outcome.withdrawn,
-                "policy_sha256": policy.sha256,
                 "sections": outcome.sections,
                 "chunks": outcome.chunks,
                 "seconds": (outcome.seconds * 10.0).round() / 10.0,
+                "policy_sha256": policy.sha256,
             }),
         )?;
     }
-    report.outcome = Some(outcome);
-    Ok(report)
+    Ok(())
 }

@@ -881,3 +881,73 @@ fn reimporting_a_document_now_stamped_takes_the_earlier_copy_out_of_the_index() 
     assert!(store.manifest("notes").is_err());
     assert!(!everything_stored(&data).contains("Calais"));
 }
+
+// ---- An import is journaled before it takes effect ----
+
+#[test]
+fn an_import_whose_journal_entry_cannot_be_written_changes_nothing() {
+    use vigie_engine::audit::AuditError;
+    use vigie_engine::collection::{CollectionError, CollectionStore};
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let store = CollectionStore::in_data_dir(tmp.path());
+    let policy = Policy::shipped().unwrap_or_else(|e| panic!("{e}"));
+    let request = ImportRequest {
+        collection: "notes".into(),
+        label: "interne".into(),
+    };
+    let doc = |name: &str, text: &str| {
+        let bytes = stamped::docx(&runs(&[text]), &[], &[]);
+        read_bytes(name, DocumentFormat::Docx, &bytes, &ImportLimits::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let broken_journal = |_: &vigie_engine::collection::ImportOutcome| {
+        Err(AuditError::Io {
+            path: tmp.path().join("audit.jsonl"),
+            source: std::io::Error::other("disque plein"),
+        })
+    };
+    let import = |docs, hook: &mut dyn FnMut(&_) -> Result<(), AuditError>| {
+        store.import_journaled(
+            &policy,
+            &request,
+            docs,
+            embedder().as_ref(),
+            &mut |_| {},
+            hook,
+        )
+    };
+    // A first import: no collection is created.
+    let failed = import(
+        vec![doc("a.docx", "Premier texte sur Calais.")],
+        &mut broken_journal.clone(),
+    );
+    match failed {
+        Err(e @ CollectionError::Journal(_)) => {
+            assert!(
+                e.message_fr().contains("rien n'a changé"),
+                "{}",
+                e.message_fr()
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(store.manifest("notes").is_err());
+    // With a journal that works, then a second import that cannot be journaled: the
+    // collection stays as it was.
+    import(
+        vec![doc("a.docx", "Premier texte sur Calais.")],
+        &mut |_| Ok(()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let before = store.manifest("notes").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        import(
+            vec![doc("b.docx", "Second texte sur Dunkerque.")],
+            &mut broken_journal.clone()
+        )
+        .is_err()
+    );
+    let after = store.manifest("notes").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(before, after);
+    assert!(!everything_stored(tmp.path()).contains("Dunkerque"));
+}

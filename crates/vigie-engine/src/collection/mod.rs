@@ -214,6 +214,9 @@ pub enum CollectionError {
     /// The policy refused access.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The import could not be journaled: it was not committed.
+    #[error(transparent)]
+    Journal(#[from] crate::audit::AuditError),
 }
 
 impl CollectionError {
@@ -245,6 +248,10 @@ impl CollectionError {
             ),
             CollectionError::Index(e) => e.message_fr(),
             CollectionError::Policy(e) => e.message_fr(),
+            CollectionError::Journal(e) => format!(
+                "{} L'import n'a pas été enregistré : rien n'a changé dans la collection.",
+                e.message_fr()
+            ),
         }
     }
 }
@@ -493,6 +500,24 @@ impl CollectionStore {
         embedder: &dyn Embedder,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportOutcome, CollectionError> {
+        self.import_journaled(policy, request, documents, embedder, progress, &mut |_| {
+            Ok(())
+        })
+    }
+
+    /// [`Self::import`], calling `before_commit` with the outcome once the new collection is
+    /// built and before it replaces the old one: an import is journaled before it takes
+    /// effect, and a journal that cannot be written leaves the collection as it was. Not
+    /// called when nothing is to change.
+    pub fn import_journaled(
+        &self,
+        policy: &Policy,
+        request: &ImportRequest,
+        documents: Vec<DocumentText>,
+        embedder: &dyn Embedder,
+        progress: &mut dyn FnMut(ImportProgress),
+        before_commit: &mut dyn FnMut(&ImportOutcome) -> Result<(), crate::audit::AuditError>,
+    ) -> Result<ImportOutcome, CollectionError> {
         let started = Instant::now();
         let name = request.collection.as_str();
         check_name(name)?;
@@ -594,6 +619,8 @@ impl CollectionStore {
         if manifest.documents.is_empty() && admitted.is_empty() {
             // Nothing is left: the collection goes, index and all.
             if !outcome.withdrawn.is_empty() {
+                outcome.seconds = started.elapsed().as_secs_f64();
+                before_commit(&outcome)?;
                 self.remove(name)?;
             }
             outcome.seconds = started.elapsed().as_secs_f64();
@@ -667,10 +694,14 @@ impl CollectionStore {
             })?;
         // Written last: a folder without a manifest is never a collection.
         write_synced(&staging.join(MANIFEST_FILE), &manifest_json)?;
-        progress(ImportProgress::Committing);
-        swap_in(&staging, &self.dir(name))?;
         outcome.sections = sections.len();
         outcome.seconds = started.elapsed().as_secs_f64();
+        if let Err(e) = before_commit(&outcome) {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e.into());
+        }
+        progress(ImportProgress::Committing);
+        swap_in(&staging, &self.dir(name))?;
         Ok(outcome)
     }
 }
