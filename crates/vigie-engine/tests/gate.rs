@@ -363,6 +363,35 @@ fn a_stamp_under_a_heading_is_journaled_by_section_number_never_by_heading() {
 }
 
 #[test]
+fn docx_stamp_in_an_embedded_html_chunk_is_refused_and_an_unreadable_chunk_refuses() {
+    let chunk = "<w:p><w:r><w:altChunk r:id=\"rId10\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"/></w:r></w:p>";
+    let docx = stamped::docx(
+        &format!("{}{chunk}", runs(&[BODY])),
+        &[Part {
+            kind: "aFChunk",
+            name: "word/afchunk.htm",
+            xml: "<html><body><p>DIFFUSION <b>RESTREINTE</b></p></body></html>".into(),
+        }],
+        &[],
+    );
+    assert_eq!(
+        refused_at("chunk.docx", docx),
+        "contenu incorporé (word/afchunk.htm)"
+    );
+    let rtf = stamped::docx(
+        &format!("{}{chunk}", runs(&[BODY])),
+        &[Part {
+            kind: "aFChunk",
+            name: "word/afchunk.rtf",
+            xml: "{\\rtf1 DIFFUSION RESTREINTE}".into(),
+        }],
+        &[],
+    );
+    let reason = unreadable("chunk-rtf.docx", rtf);
+    assert!(reason.contains("word/afchunk.rtf"), "{reason}");
+}
+
+#[test]
 fn docx_whose_related_part_is_missing_is_refused_as_unreadable() {
     // The relationship names header3.xml, which is then taken out of the archive.
     let parts = [header(

@@ -109,6 +109,34 @@ pub fn read(
     Ok((sections, margins))
 }
 
+/// The text of an `altChunk` part, by its extension: HTML and text are read, anything else
+/// (RTF, another Word file) is an error, since Word would show what the gate cannot read.
+fn embedded_text(name: &str, bytes: &[u8]) -> Result<String, String> {
+    let lower = name.to_lowercase();
+    let sections = if [".htm", ".html", ".xhtml", ".mht", ".mhtml"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        super::html::read(name, bytes)
+    } else if lower.ends_with(".txt") {
+        super::text::read(name, bytes)
+    } else if lower.ends_with(".xml") {
+        return super::xml::text_nodes(bytes);
+    } else {
+        return Err("format de contenu incorporé non lu par Vigie".into());
+    };
+    match sections {
+        Ok(sections) => Ok(sections
+            .into_iter()
+            .map(|s| s.text)
+            .collect::<Vec<_>>()
+            .join("\n")),
+        // An empty chunk shows nothing.
+        Err(ImportError::NoText { .. }) => Ok(String::new()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn rels_of(source: &str) -> String {
     if source.is_empty() {
         "_rels/.rels".to_string()
@@ -131,6 +159,8 @@ fn read_margin(
     };
     let text = if kind == PartKind::Properties {
         super::xml::text_nodes(xml).map_err(unreadable)?
+    } else if kind == PartKind::EmbeddedContent {
+        embedded_text(name, xml).map_err(unreadable)?
     } else {
         let part = wordml::read_part(xml).map_err(unreadable)?;
         part.paragraphs
@@ -157,6 +187,8 @@ enum PartKind {
     Diagram,
     Glossary,
     Properties,
+    /// An `altChunk`: HTML, text or XML that Word shows in the body as if typed there.
+    EmbeddedContent,
 }
 
 impl PartKind {
@@ -169,6 +201,7 @@ impl PartKind {
             "comments" | "commentsextended" => Self::Comments,
             "diagramdata" => Self::Diagram,
             "glossarydocument" => Self::Glossary,
+            "afchunk" => Self::EmbeddedContent,
             "core-properties"
             | "metadata/core-properties"
             | "extended-properties"
@@ -210,6 +243,7 @@ impl PartKind {
             Self::Diagram => "texte d'un graphique SmartArt",
             Self::Glossary => "blocs de construction",
             Self::Properties => "propriétés du document",
+            Self::EmbeddedContent => "contenu incorporé",
         }
     }
 }
