@@ -571,6 +571,36 @@ fn pdf_stamp_in_the_info_dictionary_or_xmp_metadata_is_refused() {
 }
 
 #[test]
+fn pdf_stamp_in_a_bookmark_title_is_refused() {
+    let mut pdf = Pdf::new();
+    pdf.page(show(BODY), &[], dictionary! {});
+    let outlines = pdf.doc.new_object_id();
+    let first = pdf.doc.add_object(dictionary! {
+        "Title" => literal("Objet"),
+        "Parent" => outlines,
+    });
+    let second = pdf.doc.add_object(dictionary! {
+        "Title" => literal("NE PAS INTÉGRER À UN OUTIL D'IA"),
+        "Parent" => outlines,
+        "Prev" => first,
+    });
+    if let Ok(Object::Dictionary(d)) = pdf.doc.get_object_mut(first) {
+        d.set("Next", second);
+    }
+    pdf.doc.objects.insert(
+        outlines,
+        Object::Dictionary(
+            dictionary! { "Type" => "Outlines", "First" => first, "Last" => second, "Count" => 2 },
+        ),
+    );
+    pdf.outlines = Some(outlines);
+    assert_eq!(
+        refused_at("signets.pdf", pdf.finish(None, None)),
+        "signets du document"
+    );
+}
+
+#[test]
 fn pdf_glyphs_positioned_one_by_one_without_spaces_are_refused() {
     let mut operations = vec![
         Operation::new("BT", vec![]),

@@ -95,6 +95,8 @@ pub struct Pdf {
     pages_id: ObjectId,
     font_id: ObjectId,
     kids: Vec<Object>,
+    /// The document's bookmarks, if any.
+    pub outlines: Option<ObjectId>,
 }
 
 /// One text-showing operation list: `BT /F1 11 Tf 50 780 Td (text) Tj ET`.
@@ -151,6 +153,7 @@ impl Pdf {
             pages_id,
             font_id,
             kids: Vec::new(),
+            outlines: None,
         }
     }
 
@@ -217,6 +220,9 @@ impl Pdf {
             }),
         );
         let mut catalog = dictionary! { "Type" => "Catalog", "Pages" => self.pages_id };
+        if let Some(outlines) = self.outlines {
+            catalog.set("Outlines", outlines);
+        }
         if let Some(xmp) = xmp {
             let mut stream = Stream::new(
                 dictionary! { "Type" => "Metadata", "Subtype" => "XML" },

@@ -28,6 +28,9 @@ const PARSER_STACK_BYTES: usize = 256 << 20;
 /// Most annotations read on one page.
 const MAX_ANNOTATIONS_PER_PAGE: usize = 10_000;
 
+/// Most bookmarks read.
+const MAX_OUTLINE_ITEMS: usize = 100_000;
+
 /// A PDF's text: pages, and margins (annotations, metadata).
 type PdfText = (Vec<Section>, Vec<Section>);
 
@@ -138,6 +141,15 @@ fn read_unguarded(
             location: "métadonnées du document".into(),
             headings: Vec::new(),
             text: metadata,
+        });
+    }
+    let outline =
+        outline_text(&document).map_err(|e| page_error("les signets du document".into(), e))?;
+    if !outline.trim().is_empty() {
+        margins.push(Section {
+            location: "signets du document".into(),
+            headings: Vec::new(),
+            text: outline,
         });
     }
     Ok((sections, margins))
@@ -254,6 +266,48 @@ fn metadata_text<'d>(
         let text = super::xml::text_nodes(&xml)
             .map_err(|e| ContentError::Unreadable(format!("métadonnées XMP : {e}")))?;
         out.push_str(&text);
+    }
+    Ok(out)
+}
+
+/// The titles of the bookmarks a reader sees beside the pages (`/Outlines`), walked without
+/// recursion and without following an item twice.
+fn outline_text(doc: &Document) -> Result<String, ContentError> {
+    let mut out = String::new();
+    let Ok(outlines) = doc
+        .catalog()
+        .and_then(|c| c.get_deref(b"Outlines", doc))
+        .and_then(Object::as_dict)
+    else {
+        return Ok(out);
+    };
+    let mut pending: Vec<&Object> = outlines.get(b"First").into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(item) = pending.pop() {
+        if let Object::Reference(id) = item
+            && !seen.insert(*id)
+        {
+            continue;
+        }
+        if seen.len() > MAX_OUTLINE_ITEMS {
+            return Err(ContentError::Unreadable(format!(
+                "plus de {MAX_OUTLINE_ITEMS} signets"
+            )));
+        }
+        let Ok(dict) = doc.dereference(item).and_then(|(_, o)| o.as_dict()) else {
+            continue;
+        };
+        if let Ok(title @ Object::String(..)) = dict.get_deref(b"Title", doc) {
+            let title = lopdf::decode_text_string(title)
+                .map_err(|e| ContentError::Unreadable(format!("titre de signet : {e}")))?;
+            out.push_str(&title);
+            out.push('\n');
+        }
+        for key in [&b"Next"[..], b"First"] {
+            if let Ok(next) = dict.get(key) {
+                pending.push(next);
+            }
+        }
     }
     Ok(out)
 }
