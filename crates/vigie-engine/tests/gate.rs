@@ -496,6 +496,32 @@ fn pdf_stamp_drawn_by_a_form_xobject_is_refused() {
 }
 
 #[test]
+fn pdf_stamp_drawn_by_a_form_in_the_font_set_before_it_is_refused() {
+    let mut pdf = Pdf::new();
+    // The form shows text without choosing a font: the one in effect where it is drawn.
+    let form = pdf.form(
+        vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tj", vec![literal("DIFFUSION RESTREINTE")]),
+            Operation::new("ET", vec![]),
+        ],
+        &[],
+    );
+    let operations = vec![
+        Operation::new("BT", vec![]),
+        Operation::new("Tf", vec!["F1".into(), 11.into()]),
+        Operation::new("Tj", vec![literal(BODY)]),
+        Operation::new("ET", vec![]),
+        draw("Fm1"),
+    ];
+    pdf.page(operations, &[("Fm1", form)], dictionary! {});
+    assert_eq!(
+        refused_at("police-heritee.pdf", pdf.finish(None, None)),
+        "page 1"
+    );
+}
+
+#[test]
 fn pdf_stamp_drawn_by_a_nested_form_xobject_is_refused() {
     let mut pdf = Pdf::new();
     let inner = pdf.form(show("DIFFUSION RESTREINTE"), &[]);

@@ -89,7 +89,7 @@ impl<'d> PageReader<'d> {
             data.push(b'\n');
         }
         let mut out = String::new();
-        self.interpret(&data, &resources, 0, &mut out)?;
+        self.interpret(&data, &resources, 0, None, &mut out)?;
         Ok(out)
     }
 
@@ -100,7 +100,7 @@ impl<'d> PageReader<'d> {
         outer: &[&'d Dictionary],
     ) -> Result<String, ContentError> {
         let mut out = String::new();
-        self.draw_form(form, outer, 0, &mut out)?;
+        self.draw_form(form, outer, 0, None, &mut out)?;
         Ok(out)
     }
 
@@ -141,11 +141,14 @@ impl<'d> PageReader<'d> {
         Ok(bytes)
     }
 
+    /// Interprets a content stream; `font` is the font in effect where a form is drawn (the
+    /// text state is part of the graphics state a form inherits).
     fn interpret(
         &mut self,
         data: &[u8],
         resources: &[&'d Dictionary],
         depth: usize,
+        font: Option<(Vec<u8>, f32)>,
         out: &mut String,
     ) -> Result<(), ContentError> {
         guard::check_nesting(data, "le contenu de la page").map_err(ContentError::Unreadable)?;
@@ -153,6 +156,10 @@ impl<'d> PageReader<'d> {
             .map_err(|e| unreadable(format!("flux de contenu invalide : {e}")))?;
         let mut fonts: HashMap<Vec<u8>, Encoding<'d>> = HashMap::new();
         let mut state = TextState::default();
+        if let Some((name, size)) = font {
+            state.font = Some(name);
+            state.size = size;
+        }
         for operation in &content.operations {
             let operands = &operation.operands;
             let number = |i: usize| operands.get(i).and_then(|o| o.as_float().ok());
@@ -216,7 +223,8 @@ impl<'d> PageReader<'d> {
                     };
                     if let Some(form) = self.form_named(name, resources)? {
                         newline(out);
-                        self.draw_form(form, resources, depth + 1, out)?;
+                        let font = state.font.clone().map(|f| (f, state.size));
+                        self.draw_form(form, resources, depth + 1, font, out)?;
                         newline(out);
                     }
                 }
@@ -234,6 +242,7 @@ impl<'d> PageReader<'d> {
         form: &'d Stream,
         outer: &[&'d Dictionary],
         depth: usize,
+        font: Option<(Vec<u8>, f32)>,
         out: &mut String,
     ) -> Result<(), ContentError> {
         if depth > MAX_FORM_DEPTH {
@@ -257,7 +266,7 @@ impl<'d> PageReader<'d> {
         }
         chain.extend_from_slice(outer);
         let data = self.decoded(form)?;
-        self.interpret(&data, &chain, depth, out)
+        self.interpret(&data, &chain, depth, font, out)
     }
 
     /// The Form XObject `name` in the resources (`None` for an image or a missing name: an
