@@ -8,8 +8,8 @@
 //! placed one by one with no space at all (`DIFFUSIONRESTREINTE`). One normalisation serves
 //! both the marker and the text ([`fold`]): compatibility decomposition (NFKD, which includes
 //! NFKC's folding of full-width and styled letters), combining marks and format characters
-//! dropped, `œ`/`æ` spelled out, everything that is not a letter or digit turned into one
-//! space. Case is folded only for markers the policy marks `ignore_case`.
+//! dropped, Cyrillic and Greek letters drawn like Latin ones read as those, `œ`/`æ` spelled
+//! out, everything that is not a letter or digit turned into one space. Case is folded only for markers the policy marks `ignore_case`.
 //!
 //! Matching is on whole words first, so « SECRET » finds « TRÈS SECRET » but never
 //! « SECRÉTARIAT ». Two more matches can only refuse, never admit: runs of single letters
@@ -29,6 +29,7 @@ pub fn fold(text: &str, ignore_case: bool) -> String {
         if is_combining_mark(c) || is_format_char(c) {
             continue;
         }
+        let c = latin_lookalike(c);
         let spelled = match c {
             'œ' => Some("oe"),
             'Œ' => Some("OE"),
@@ -60,6 +61,41 @@ fn push_letters(out: &mut String, letters: impl Iterator<Item = char>, ignore_ca
         } else {
             out.push(letter);
         }
+    }
+}
+
+/// The Latin letter a Cyrillic or Greek letter is drawn like (« DІFFUSION » with a Cyrillic
+/// І reads as « DIFFUSION »); other characters unchanged.
+fn latin_lookalike(c: char) -> char {
+    match c {
+        'А' | 'Α' => 'A',
+        'В' | 'Β' => 'B',
+        'С' | 'Ϲ' => 'C',
+        'Е' | 'Ε' => 'E',
+        'Н' | 'Η' => 'H',
+        'І' | 'Ι' | 'Ӏ' => 'I',
+        'Ј' => 'J',
+        'К' | 'Κ' => 'K',
+        'М' | 'Μ' => 'M',
+        'Ν' => 'N',
+        'О' | 'Ο' => 'O',
+        'Р' | 'Ρ' => 'P',
+        'Ѕ' => 'S',
+        'Т' | 'Τ' => 'T',
+        'Х' | 'Χ' => 'X',
+        'Υ' | 'Ү' => 'Y',
+        'Ζ' => 'Z',
+        'а' => 'a',
+        'с' | 'ϲ' => 'c',
+        'е' => 'e',
+        'і' => 'i',
+        'ј' => 'j',
+        'о' | 'ο' => 'o',
+        'р' => 'p',
+        'ѕ' => 's',
+        'х' => 'x',
+        'у' => 'y',
+        other => other,
     }
 }
 
@@ -253,6 +289,24 @@ mod tests {
             "DIFFUSION RESTREINTE",
             true
         ));
+    }
+
+    #[test]
+    fn cyrillic_and_greek_lookalikes_read_as_the_latin_letters_they_show() {
+        // Ѕ, Е, Т Cyrillic; Ι Greek.
+        assert!(found("\u{405}\u{415}CR\u{415}\u{422}", "SECRET", false));
+        assert!(found(
+            "D\u{399}FFUSION RESTREINTE",
+            "DIFFUSION RESTREINTE",
+            true
+        ));
+        assert!(found(
+            "diffusion r\u{435}streinte",
+            "DIFFUSION RESTREINTE",
+            true
+        ));
+        // A Russian word is not a French stamp.
+        assert!(!found("СЕКРЕТ", "SECRET", false));
     }
 
     #[test]
