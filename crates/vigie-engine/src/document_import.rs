@@ -18,7 +18,7 @@ use crate::collection::{
 use crate::embed::Embedder;
 use crate::import::{ImportError, ImportLimits, find_documents, read_document};
 use crate::index::BuildProgress;
-use crate::policy::{Policy, Refusal};
+use crate::policy::{Policy, PolicyError, Refusal};
 
 /// Where an import stands, for a progress display.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -100,7 +100,14 @@ impl DocumentImportReport {
         let Some(outcome) = &self.outcome else {
             return "Aucun document importé.".into();
         };
-        if outcome.imported.is_empty() {
+        if outcome.imported.is_empty() && !outcome.withdrawn.is_empty() {
+            format!(
+                "Aucun document importé dans « {} » ; {} document(s) retiré(s) de la collection \
+                 (leur nouvelle version porte une mention interdite).",
+                outcome.collection,
+                outcome.withdrawn.len()
+            )
+        } else if outcome.imported.is_empty() {
             format!(
                 "Aucun document importé dans « {} » ; la collection est inchangée.",
                 outcome.collection
@@ -126,11 +133,22 @@ impl DocumentImportReport {
 
     /// One French line per document refused by the policy or unreadable.
     pub fn problems_fr(&self) -> Vec<String> {
+        let withdrawn = |file: &str| {
+            self.outcome
+                .as_ref()
+                .is_some_and(|o| o.withdrawn.iter().any(|w| w == file))
+        };
         let refused = self.outcome.iter().flat_map(|o| &o.refused).map(|r| {
             format!(
-                "Refusé : {} — {}. Rien de ce document n'a été enregistré.",
+                "Refusé : {} — {}. Rien de ce document n'a été enregistré{}.",
                 r.file_name,
-                r.refusal.message_fr()
+                r.refusal.message_fr(),
+                if withdrawn(&r.file_name) {
+                    " ; la version importée auparavant a été retirée de la collection et de \
+                     son index"
+                } else {
+                    ""
+                }
             )
         });
         let unreadable = self
@@ -154,6 +172,9 @@ pub enum DocumentImportError {
     /// The journal cannot be written.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The policy change cannot be journaled.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 impl DocumentImportError {
@@ -163,6 +184,7 @@ impl DocumentImportError {
             Self::Read(e) => e.message_fr(),
             Self::Collection(e) => e.message_fr(),
             Self::Audit(e) => e.message_fr(),
+            Self::Policy(e) => e.message_fr(),
         }
     }
 }
@@ -178,6 +200,8 @@ pub fn import_documents(
     progress: &mut dyn FnMut(DocumentImportProgress),
 ) -> Result<DocumentImportReport, DocumentImportError> {
     check_name(&request.collection)?;
+    // Every entry below records the policy's hash: the journal says which policy decided.
+    policy.journal_if_changed(data_dir, journal)?;
     let mut report = DocumentImportReport {
         collection: request.collection.clone(),
         label: request.label.clone(),
@@ -195,6 +219,7 @@ pub fn import_documents(
                 "label": request.label,
                 "path": path.display().to_string(),
                 "refusal": refusal,
+                "policy_sha256": policy.sha256,
             }),
         )?;
         report.label_refused = Some(refusal);
@@ -233,24 +258,56 @@ pub fn import_documents(
     if !report.unreadable.is_empty() {
         journal.append(
             "import_unreadable",
-            serde_json::json!({ "collection": request.collection, "files": report.unreadable }),
+            serde_json::json!({
+                "collection": request.collection,
+                "files": report.unreadable,
+                "policy_sha256": policy.sha256,
+            }),
         )?;
     }
 
     let store = CollectionStore::in_data_dir(data_dir);
-    let outcome = store.import(policy, request, documents, embedder, &mut |p| {
-        progress(match p {
-            ImportProgress::Admitted {
-                documents,
-                sections,
-            } => DocumentImportProgress::Admitted {
-                documents,
-                sections,
-            },
-            ImportProgress::Index(step) => DocumentImportProgress::Index(step),
-            ImportProgress::Committing => DocumentImportProgress::Committing,
-        })
-    })?;
+    // Journaled before the new collection replaces the old: an import the journal does not
+    // hold never takes effect.
+    let mut journaled = false;
+    let mut journal_outcome = |outcome: &ImportOutcome| -> Result<(), AuditError> {
+        journaled = true;
+        journal_import(journal, policy, outcome)
+    };
+    let outcome = store.import_journaled(
+        policy,
+        request,
+        documents,
+        embedder,
+        &mut |p| {
+            progress(match p {
+                ImportProgress::Admitted {
+                    documents,
+                    sections,
+                } => DocumentImportProgress::Admitted {
+                    documents,
+                    sections,
+                },
+                ImportProgress::Index(step) => DocumentImportProgress::Index(step),
+                ImportProgress::Committing => DocumentImportProgress::Committing,
+            })
+        },
+        &mut journal_outcome,
+    )?;
+    if !journaled {
+        // Nothing changed in the collection: the refusals are journaled all the same.
+        journal_import(journal, policy, &outcome)?;
+    }
+    report.outcome = Some(outcome);
+    Ok(report)
+}
+
+/// The journal entries of an import: one per refused document, one for what was stored.
+fn journal_import(
+    journal: &mut AuditLog,
+    policy: &Policy,
+    outcome: &ImportOutcome,
+) -> Result<(), AuditError> {
     for refused in &outcome.refused {
         journal.append(
             "import_refused",
@@ -260,10 +317,12 @@ pub fn import_documents(
                 "file": refused.file_name,
                 "sha256": refused.sha256,
                 "refusal": refused.refusal,
+                "withdrawn": outcome.withdrawn.contains(&refused.file_name),
+                "policy_sha256": policy.sha256,
             }),
         )?;
     }
-    if !outcome.imported.is_empty() {
+    if !outcome.imported.is_empty() || !outcome.withdrawn.is_empty() {
         journal.append(
             "import",
             serde_json::json!({
@@ -271,12 +330,13 @@ pub fn import_documents(
                 "label": outcome.label,
                 "documents": outcome.imported,
                 "replaced": outcome.replaced,
+                "withdrawn": outcome.withdrawn,
                 "sections": outcome.sections,
                 "chunks": outcome.chunks,
                 "seconds": (outcome.seconds * 10.0).round() / 10.0,
+                "policy_sha256": policy.sha256,
             }),
         )?;
     }
-    report.outcome = Some(outcome);
-    Ok(report)
+    Ok(())
 }

@@ -251,6 +251,7 @@ fn the_assistant_searches_opens_articles_answers_stores_and_exports() {
     let journal = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("journal");
     for event in [
         "\"settings_changed\"",
+        "\"search\"",
         "\"model_load\"",
         "\"answer\"",
         "\"export\"",
@@ -414,6 +415,11 @@ fn documents_imported_from_the_app_answer_under_the_profile_and_open_from_the_ci
     assert_eq!(view.citation, "note-scelles.txt, texte intégral");
     assert_eq!(view.label, "interne");
     assert!(view.text.contains("brigade de surveillance"));
+    let journal = std::fs::read_to_string(dir.path().join("audit.jsonl")).expect("journal");
+    assert!(
+        journal.contains("\"document_viewed\""),
+        "the document view is not journaled"
+    );
 
     // The `public` profile may not: neither in answers nor through a stored citation.
     assistant

@@ -289,7 +289,9 @@ fn labels_closed_to_the_ai_and_label_changes_are_refused() {
     let outcome =
         import_into(&store, "transit", "public", vec![stamped]).unwrap_or_else(|e| panic!("{e}"));
     match &outcome.refused[0].refusal {
-        Refusal::MarkerNotForAi { location, .. } => assert_eq!(location, "en-tête de page"),
+        Refusal::MarkerNotForAi { location, .. } => {
+            assert_eq!(location, "en-tête de page (word/header1.xml)")
+        }
         other => panic!("{other:?}"),
     }
 }

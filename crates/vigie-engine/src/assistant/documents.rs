@@ -66,7 +66,7 @@ impl Assistant {
         &self,
         retriever: &Retriever,
         question: &str,
-    ) -> Vec<DocumentSource> {
+    ) -> Result<Vec<DocumentSource>, AssistantError> {
         let found = self.profile_collections(retriever).and_then(|collections| {
             let hits = search_collections(
                 &collections,
@@ -82,13 +82,13 @@ impl Assistant {
                 DOCUMENT_SOURCES,
             ))
         });
-        found.unwrap_or_else(|e| {
+        found.or_else(|e| {
             log::warn!("imported documents left out of the answer: {e}");
             self.journal(
                 "documents_unavailable",
                 serde_json::json!({ "reason": e.to_string() }),
-            );
-            Vec::new()
+            )?;
+            Ok(Vec::new())
         })
     }
 
@@ -103,6 +103,11 @@ impl Assistant {
             AssistantError::NoSuchArticle(id.into())
         })?;
         let label = article.status.clone();
+        // Shown to the agent: journaled as the CLI journals what it shows.
+        self.journal(
+            "document_viewed",
+            serde_json::json!({ "id": article.id, "collection": collection, "label": label }),
+        )?;
         // The first part of the path names the collection, shown apart.
         let headings = article.path.into_iter().skip(1).collect();
         Ok(DocumentView {

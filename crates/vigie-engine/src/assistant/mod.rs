@@ -418,16 +418,15 @@ impl Assistant {
         &self.engine
     }
 
-    fn journal(&self, event: &str, data: serde_json::Value) {
-        // A journal failure must be seen, but must not lose the agent's answer.
-        match lock(&self.journal) {
-            Ok(mut journal) => {
-                if let Err(e) = journal.append(event, data) {
-                    log::error!("audit journal: {e}");
-                }
-            }
-            Err(e) => log::error!("audit journal: {e}"),
+    /// Appends a journal entry. A journal that cannot be written stops the operation: the
+    /// error reaches the agent (what was already stored, an answer, stays stored).
+    fn journal(&self, event: &str, data: serde_json::Value) -> Result<(), AssistantError> {
+        let result = lock(&self.journal)
+            .and_then(|mut journal| journal.append(event, data).map_err(AssistantError::from));
+        if let Err(e) = &result {
+            log::error!("audit journal: {e}");
         }
+        result.map(|_| ())
     }
 
     /// Opens the retrieval index, building it if missing, stale or damaged (or if `force`).
@@ -471,7 +470,7 @@ impl Assistant {
             .map_err(|_| AssistantError::Poisoned)?;
         *slot = Some(Arc::new(retriever));
         if let IndexAction::Built { reason } = &action {
-            self.journal("index_built", serde_json::json!({ "reason": reason }));
+            self.journal("index_built", serde_json::json!({ "reason": reason }))?;
         }
         Ok(action)
     }
@@ -528,16 +527,17 @@ impl Assistant {
             Policy::load(&self.engine.paths().data_dir)?.profile(Some(profile))?;
         }
         let before = self.settings()?;
-        lock(&self.store)?.set_setting(
-            SETTINGS_KEY,
-            &serde_json::to_value(settings).unwrap_or_default(),
-        )?;
+        // Journaled first: a change the journal cannot record is not made.
         if before.model != settings.model || before.profile != settings.profile {
             self.journal(
                 "settings_changed",
                 serde_json::json!({ "model": settings.model, "profile": settings.profile }),
-            );
+            )?;
         }
+        lock(&self.store)?.set_setting(
+            SETTINGS_KEY,
+            &serde_json::to_value(settings).unwrap_or_default(),
+        )?;
         Ok(())
     }
 
@@ -577,11 +577,11 @@ impl Assistant {
                     "bytes": imported.bytes,
                     "default": imported.default,
                 }),
-            ),
+            )?,
             Err(e) => self.journal(
                 "model_import_refused",
                 serde_json::json!({ "file": file, "name": name, "reason": e.to_string() }),
-            ),
+            )?,
         }
         Ok(result?)
     }
@@ -688,6 +688,14 @@ impl Assistant {
             })
             .collect();
         let direct = self.direct_article(&query);
+        self.journal(
+            "search",
+            serde_json::json!({
+                "question": query,
+                "mode": "hybrid",
+                "hits": hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            }),
+        )?;
         Ok(SearchResults {
             query,
             hits,
@@ -836,7 +844,7 @@ impl Assistant {
         self.journal(
             "model_load",
             serde_json::json!({ "model": entry.name, "sha256": entry.sha256 }),
-        );
+        )?;
         Ok(LoadedModel {
             identity: ModelIdentity {
                 name: entry.name,
@@ -876,7 +884,7 @@ impl Assistant {
                     "question": crate::retrieve::clip_chars(question, 2_000),
                     "reason": issue.to_string(),
                 }),
-            );
+            )?;
             return Err(AnswerError::from(issue).into());
         }
         let retriever = self.retriever()?;
@@ -898,7 +906,7 @@ impl Assistant {
             summary
         };
 
-        let documents = self.document_sources(&retriever, question);
+        let documents = self.document_sources(&retriever, question)?;
         let cancel = CancelToken::default();
         *lock(&self.current_cancel)? = Some(cancel.clone());
         let request = AnswerRequest {
@@ -927,7 +935,7 @@ impl Assistant {
                         "question": crate::retrieve::clip_chars(question, 2_000),
                         "reason": e.to_string(),
                     }),
-                );
+                )?;
                 return Err(e.into());
             }
         };
@@ -935,7 +943,7 @@ impl Assistant {
         let stopped =
             cancel.is_cancelled() && answer.stop != Some(crate::llm::StopReason::Repetition);
         let answer_id = lock(&self.store)?.add_answer(summary.id, &answer, stopped)?;
-        self.journal("answer", answer_journal_entry(&answer, stopped));
+        self.journal("answer", answer_journal_entry(&answer, stopped))?;
         let conversation = lock(&self.store)?.get(summary.id)?.summary;
         Ok(AskOutcome {
             conversation,
@@ -966,7 +974,7 @@ impl Assistant {
     /// Deletes a conversation.
     pub fn delete_conversation(&self, id: i64) -> Result<(), AssistantError> {
         lock(&self.store)?.delete(id)?;
-        self.journal("conversation_deleted", serde_json::json!({ "id": id }));
+        self.journal("conversation_deleted", serde_json::json!({ "id": id }))?;
         Ok(())
     }
 
@@ -1000,7 +1008,7 @@ impl Assistant {
         self.journal(
             "export",
             serde_json::json!({ "conversation": id, "file": path.display().to_string() }),
-        );
+        )?;
         Ok(ExportOutcome {
             path: path.display().to_string(),
             bytes: text.len(),

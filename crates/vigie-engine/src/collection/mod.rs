@@ -145,6 +145,9 @@ pub struct ImportOutcome {
     pub replaced: Vec<String>,
     /// Documents refused by the policy (nothing of them was stored).
     pub refused: Vec<RefusedDocument>,
+    /// File names of documents taken out of the collection: an earlier version was
+    /// indexed, and the new one was refused for the marker it now carries.
+    pub withdrawn: Vec<String>,
     /// Sections in the collection after the import.
     pub sections: usize,
     /// Chunks indexed.
@@ -211,6 +214,9 @@ pub enum CollectionError {
     /// The policy refused access.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The import could not be journaled: it was not committed.
+    #[error(transparent)]
+    Journal(#[from] crate::audit::AuditError),
 }
 
 impl CollectionError {
@@ -242,6 +248,10 @@ impl CollectionError {
             ),
             CollectionError::Index(e) => e.message_fr(),
             CollectionError::Policy(e) => e.message_fr(),
+            CollectionError::Journal(e) => format!(
+                "{} L'import n'a pas été enregistré : rien n'a changé dans la collection.",
+                e.message_fr()
+            ),
         }
     }
 }
@@ -490,6 +500,24 @@ impl CollectionStore {
         embedder: &dyn Embedder,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportOutcome, CollectionError> {
+        self.import_journaled(policy, request, documents, embedder, progress, &mut |_| {
+            Ok(())
+        })
+    }
+
+    /// [`Self::import`], calling `before_commit` with the outcome once the new collection is
+    /// built and before it replaces the old one: an import is journaled before it takes
+    /// effect, and a journal that cannot be written leaves the collection as it was. Not
+    /// called when nothing is to change.
+    pub fn import_journaled(
+        &self,
+        policy: &Policy,
+        request: &ImportRequest,
+        documents: Vec<DocumentText>,
+        embedder: &dyn Embedder,
+        progress: &mut dyn FnMut(ImportProgress),
+        before_commit: &mut dyn FnMut(&ImportOutcome) -> Result<(), crate::audit::AuditError>,
+    ) -> Result<ImportOutcome, CollectionError> {
         let started = Instant::now();
         let name = request.collection.as_str();
         check_name(name)?;
@@ -499,6 +527,7 @@ impl CollectionStore {
             imported: Vec::new(),
             replaced: Vec::new(),
             refused: Vec::new(),
+            withdrawn: Vec::new(),
             sections: 0,
             chunks: 0,
             seconds: 0.0,
@@ -515,7 +544,24 @@ impl CollectionStore {
                 }),
             }
         }
-        if admitted.is_empty() {
+        // A document refused for a marker it now carries must not stay indexed in the
+        // version imported before: that version is taken out.
+        let withdraw: Vec<String> = outcome
+            .refused
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.refusal,
+                    Refusal::MarkerNotForAi { .. } | Refusal::MarkerAboveCollection { .. }
+                )
+            })
+            .map(|r| r.file_name.clone())
+            .collect();
+        let held_before = self
+            .manifest(name)
+            .ok()
+            .is_some_and(|m| m.documents.iter().any(|d| withdraw.contains(&d.file_name)));
+        if admitted.is_empty() && !held_before {
             outcome.seconds = started.elapsed().as_secs_f64();
             return Ok(outcome);
         }
@@ -531,7 +577,7 @@ impl CollectionStore {
         let now = rfc3339_now();
         let (mut manifest, mut sections) = match self.manifest(name) {
             Ok(existing) => {
-                if existing.label != request.label {
+                if existing.label != request.label && !admitted.is_empty() {
                     return Err(CollectionError::LabelMismatch {
                         collection: name.to_string(),
                         existing: existing.label,
@@ -563,6 +609,23 @@ impl CollectionStore {
             ),
             Err(e) => return Err(e),
         };
+        for file_name in &withdraw {
+            if manifest.documents.iter().any(|d| &d.file_name == file_name) {
+                manifest.documents.retain(|d| &d.file_name != file_name);
+                sections.retain(|s| &s.document != file_name);
+                outcome.withdrawn.push(file_name.clone());
+            }
+        }
+        if manifest.documents.is_empty() && admitted.is_empty() {
+            // Nothing is left: the collection goes, index and all.
+            if !outcome.withdrawn.is_empty() {
+                outcome.seconds = started.elapsed().as_secs_f64();
+                before_commit(&outcome)?;
+                self.remove(name)?;
+            }
+            outcome.seconds = started.elapsed().as_secs_f64();
+            return Ok(outcome);
+        }
         for document in &admitted {
             if manifest
                 .documents
@@ -631,10 +694,14 @@ impl CollectionStore {
             })?;
         // Written last: a folder without a manifest is never a collection.
         write_synced(&staging.join(MANIFEST_FILE), &manifest_json)?;
-        progress(ImportProgress::Committing);
-        swap_in(&staging, &self.dir(name))?;
         outcome.sections = sections.len();
         outcome.seconds = started.elapsed().as_secs_f64();
+        if let Err(e) = before_commit(&outcome) {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(e.into());
+        }
+        progress(ImportProgress::Committing);
+        swap_in(&staging, &self.dir(name))?;
         Ok(outcome)
     }
 }

@@ -76,6 +76,17 @@ pub enum ImportError {
         /// What is wrong.
         reason: String,
     },
+    /// A page or part of the document could not be read: the whole document is refused,
+    /// since the policy cannot vouch for what it did not read.
+    #[error("{file}: {part} unreadable: {reason}")]
+    UnreadablePart {
+        /// File.
+        file: String,
+        /// Which page or part (`page 3`, `en-tête de page (word/header2.xml)`).
+        part: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The PDF is encrypted.
     #[error("{file}: encrypted PDF")]
     Encrypted {
@@ -129,6 +140,10 @@ impl ImportError {
             } => format!(
                 "{file} : fichier {} illisible ou endommagé ({reason}).",
                 format.name_fr()
+            ),
+            ImportError::UnreadablePart { file, part, reason } => format!(
+                "{file} : {part} illisible ({reason}) ; le document est refusé en entier, \
+                 car la politique de classification n'a pas pu en vérifier tout le texte."
             ),
             ImportError::Encrypted { file } => format!(
                 "{file} : PDF chiffré ; enregistrez-en une copie sans mot de passe pour l'importer."

@@ -138,13 +138,24 @@ pub struct DocumentText {
 }
 
 impl DocumentText {
-    /// Every text the policy must see: sections, then margins.
+    /// Every text the policy must see: sections, then margins. A section named by its
+    /// heading is placed by its number for the journal (`section 2`), which must never hold
+    /// text of a refused document.
     pub fn policy_pages(&self) -> Vec<crate::policy::PageText<'_>> {
-        self.sections
-            .iter()
-            .chain(&self.margins)
-            .map(|s| crate::policy::PageText {
+        let sections = self.sections.iter().enumerate().map(|(i, s)| {
+            let place = if s.headings.is_empty() && !s.location.contains('«') {
+                s.location.clone()
+            } else {
+                format!("section {}", i + 1)
+            };
+            (s, place)
+        });
+        let margins = self.margins.iter().map(|s| (s, s.location.clone()));
+        sections
+            .chain(margins)
+            .map(|(s, place)| crate::policy::PageText {
                 location: &s.location,
+                place,
                 text: &s.text,
             })
             .collect()
@@ -217,7 +228,7 @@ pub fn read_bytes(
         DocumentFormat::Text => (text::read(file_name, bytes)?, Vec::new()),
         DocumentFormat::Markdown => (markdown::read(file_name, bytes)?, Vec::new()),
         DocumentFormat::Html => (html::read(file_name, bytes)?, Vec::new()),
-        DocumentFormat::Pdf => (pdf::read(file_name, bytes, limits)?, Vec::new()),
+        DocumentFormat::Pdf => pdf::read(file_name, bytes, limits)?,
         DocumentFormat::Docx => docx::read(file_name, bytes, limits)?,
         DocumentFormat::Legi => (legi::read(file_name, bytes)?, Vec::new()),
     };

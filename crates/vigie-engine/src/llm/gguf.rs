@@ -75,13 +75,26 @@ impl GgufFile {
             return Err(LlmError::NotGguf(path.to_path_buf()));
         }
         reader.seek(SeekFrom::Start(0)).map_err(io)?;
-        let content = Content::read(&mut reader).map_err(|e| {
+        // candle divides by `general.alignment` without checking it: a file saying 0 would
+        // take the process down. The panic is contained and reported as an invalid header.
+        let parsed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Content::read(&mut reader)));
+        let content = match parsed {
+            Ok(Ok(content)) => content,
             // A header cut short reads as an I/O end-of-file inside candle.
-            LlmError::InvalidGguf {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
+            Ok(Err(e)) => {
+                return Err(LlmError::InvalidGguf {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                });
             }
-        })?;
+            Err(_) => {
+                return Err(LlmError::InvalidGguf {
+                    path: path.to_path_buf(),
+                    reason: "header rejected by the parser (general.alignment = 0?)".into(),
+                });
+            }
+        };
         // Shapes and offsets come from the file: computed with checked arithmetic, so that a
         // hostile header is refused instead of overflowing (found by fuzzing).
         let tensor_end = |info: &candle_core::quantized::gguf_file::TensorInfo| -> Option<u64> {
@@ -270,5 +283,48 @@ fn bad_type(key: &str, wanted: &str) -> LlmError {
     LlmError::Metadata {
         key: key.to_string(),
         reason: format!("expected {wanted}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GGUF header with no tensors and the given metadata (key, type 4 = u32, value).
+    fn header(metadata: &[(&str, u32)]) -> Vec<u8> {
+        let mut out = b"GGUF".to_vec();
+        out.extend(3u32.to_le_bytes());
+        out.extend(0u64.to_le_bytes());
+        out.extend((metadata.len() as u64).to_le_bytes());
+        for (key, value) in metadata {
+            out.extend((key.len() as u64).to_le_bytes());
+            out.extend(key.as_bytes());
+            out.extend(4u32.to_le_bytes());
+            out.extend(value.to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn an_alignment_of_zero_is_an_invalid_header_not_a_panic() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = tmp.path().join("zero.gguf");
+        std::fs::write(&path, header(&[("general.alignment", 0)]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        match GgufFile::open(&path) {
+            Err(e @ LlmError::InvalidGguf { .. }) => {
+                assert!(e.message_fr().contains("en-tête GGUF invalide"))
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("a GGUF with general.alignment = 0 was opened"),
+        }
+        // The same header with a sane alignment gets past the parser (and stops, later, at
+        // the tensor data or the architecture it lacks).
+        std::fs::write(&path, header(&[("general.alignment", 32)]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            GgufFile::open(&path),
+            Err(LlmError::Truncated { .. } | LlmError::Metadata { .. })
+        ));
     }
 }

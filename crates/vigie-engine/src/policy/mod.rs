@@ -25,8 +25,6 @@ use crate::audit::{AuditError, AuditLog};
 pub const DEFAULT_POLICY: &str = include_str!("default-policy.toml");
 /// File name of the administrator's policy in the data directory.
 pub const POLICY_FILE: &str = "policy.toml";
-/// Where the hash of the last journaled policy is kept.
-const SEEN_FILE: &str = "policy.seen";
 
 /// A sensitivity label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +69,8 @@ pub struct Profile {
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
     default_profile: String,
+    #[serde(default)]
+    locked_profile: Option<String>,
     labels: Vec<Label>,
     #[serde(default)]
     markers: Vec<Marker>,
@@ -96,6 +96,9 @@ pub struct Policy {
     pub sha256: String,
     /// Profile used when none is named.
     pub default_profile: String,
+    /// The only profile this workstation may use, whatever its settings or a command line
+    /// ask (a kiosk locked to `public`).
+    pub locked_profile: Option<String>,
     /// Labels, least sensitive first.
     pub labels: Vec<Label>,
     /// Markers, in file order (the first one found is reported).
@@ -124,8 +127,14 @@ pub enum Refusal {
         marker: String,
         /// Label it forces.
         label: String,
-        /// Where it was found (`page 3`…).
+        /// Where it was found, for the user (`page 3`, `section « Objet »`…). Never
+        /// serialized: a heading is text of the refused document, and the journal keeps
+        /// forever what it is given.
+        #[serde(skip_serializing)]
         location: String,
+        /// Where it was found, without any text of the document (`page 3`, `section 2`):
+        /// what the journal records.
+        place: String,
     },
     /// A marker forces a label more sensitive than the collection's.
     MarkerAboveCollection {
@@ -135,8 +144,12 @@ pub enum Refusal {
         label: String,
         /// The collection's label.
         collection_label: String,
-        /// Where it was found.
+        /// Where it was found, for the user (never serialized, see
+        /// [`Refusal::MarkerNotForAi`]).
+        #[serde(skip_serializing)]
         location: String,
+        /// Where it was found, without any text of the document.
+        place: String,
     },
 }
 
@@ -155,6 +168,7 @@ impl Refusal {
                 marker,
                 label,
                 location,
+                ..
             } => format!(
                 "mention « {marker} » trouvée ({location}) : elle impose le niveau « {label} », \
                  que la politique interdit de traiter par l'IA"
@@ -164,6 +178,7 @@ impl Refusal {
                 label,
                 collection_label,
                 location,
+                ..
             } => format!(
                 "mention « {marker} » trouvée ({location}) : elle impose le niveau « {label} », \
                  plus sensible que celui de la collection (« {collection_label} »)"
@@ -176,6 +191,8 @@ impl Refusal {
 pub struct PageText<'a> {
     /// `page 3`, `section « Objet »`…
     pub location: &'a str,
+    /// The same place without any text of the document (`page 3`, `section 2`).
+    pub place: String,
     /// Extracted text.
     pub text: &'a str,
 }
@@ -203,6 +220,14 @@ pub enum PolicyError {
     /// No such profile.
     #[error("unknown profile {0}")]
     UnknownProfile(String),
+    /// The policy locks this workstation to another profile.
+    #[error("profile {asked} refused: the policy locks this workstation to {locked}")]
+    ProfileLocked {
+        /// Profile asked for.
+        asked: String,
+        /// The only profile allowed.
+        locked: String,
+    },
     /// The profile may not query this label.
     #[error("profile {profile} may not query label {label} (collection {collection})")]
     NoClearance {
@@ -236,6 +261,10 @@ impl PolicyError {
             PolicyError::UnknownProfile(name) => {
                 format!("Profil inconnu : « {name} » (les profils sont listés par `vigie policy`).")
             }
+            PolicyError::ProfileLocked { asked, locked } => format!(
+                "Profil « {asked} » refusé : la politique de classification impose le profil \
+                 « {locked} » sur ce poste."
+            ),
             PolicyError::NoClearance {
                 profile,
                 label,
@@ -320,10 +349,18 @@ impl Policy {
                 file.default_profile
             )));
         }
+        if let Some(locked) = &file.locked_profile
+            && !profile_names.contains(locked.as_str())
+        {
+            return Err(invalid(format!(
+                "le profil imposé « {locked} » n'est pas défini"
+            )));
+        }
         Ok(Self {
             source,
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
             default_profile: file.default_profile,
+            locked_profile: file.locked_profile,
             labels: file.labels,
             markers: file.markers,
             profiles: file.profiles,
@@ -340,9 +377,20 @@ impl Policy {
         self.labels.iter().position(|l| l.name == name)
     }
 
-    /// A profile by name, or the default one.
+    /// A profile by name, or the default one; when the policy locks the profile, that one
+    /// only (naming another is an error, never silently ignored).
     pub fn profile(&self, name: Option<&str>) -> Result<&Profile, PolicyError> {
-        let name = name.unwrap_or(&self.default_profile);
+        if let Some(locked) = &self.locked_profile
+            && let Some(asked) = name.filter(|n| n != locked)
+        {
+            return Err(PolicyError::ProfileLocked {
+                asked: asked.to_string(),
+                locked: locked.clone(),
+            });
+        }
+        let name = name
+            .or(self.locked_profile.as_deref())
+            .unwrap_or(&self.default_profile);
         self.profiles
             .iter()
             .find(|p| p.name == name)
@@ -389,13 +437,13 @@ impl Policy {
             });
         }
         let collection_rank = self.rank(label).unwrap_or(0);
-        let folded: Vec<(&str, String, String)> = pages
+        let folded: Vec<(&PageText<'_>, markers::FoldedText, markers::FoldedText)> = pages
             .iter()
             .map(|p| {
                 (
-                    p.location,
-                    markers::fold(p.text, false),
-                    markers::fold(p.text, true),
+                    p,
+                    markers::FoldedText::new(p.text, false),
+                    markers::FoldedText::new(p.text, true),
                 )
             })
             .collect();
@@ -407,23 +455,30 @@ impl Policy {
             if forced.ai_allowed && forced_rank <= collection_rank {
                 continue;
             }
+            let Some(pattern) = markers::MarkerPattern::new(&marker.text, marker.ignore_case)
+            else {
+                continue;
+            };
             let found = folded.iter().find(|(_, exact, upper)| {
                 let text = if marker.ignore_case { upper } else { exact };
-                markers::contains_marker(text, &marker.text, marker.ignore_case)
+                pattern.find_in(text).is_some()
             });
-            if let Some((location, _, _)) = found {
+            if let Some((page, _, _)) = found {
+                let (location, place) = (page.location.to_string(), page.place.clone());
                 return Err(if forced.ai_allowed {
                     Refusal::MarkerAboveCollection {
                         marker: marker.text.clone(),
                         label: marker.label.clone(),
                         collection_label: label.to_string(),
-                        location: location.to_string(),
+                        location,
+                        place,
                     }
                 } else {
                     Refusal::MarkerNotForAi {
                         marker: marker.text.clone(),
                         label: marker.label.clone(),
-                        location: location.to_string(),
+                        location,
+                        place,
                     }
                 });
             }
@@ -431,17 +486,16 @@ impl Policy {
         Ok(())
     }
 
-    /// Journals a `policy_changed` entry if the policy in effect differs from the one last
-    /// journaled for this data directory. Returns whether it did.
+    /// Journals a `policy_changed` entry if the policy in effect differs from the one the
+    /// journal last recorded (in a `policy_changed` entry or in the `policy_sha256` of any
+    /// later entry). The journal itself is the reference, not a file beside the policy that
+    /// whoever edits the policy could edit too. Returns whether it did.
     pub fn journal_if_changed(
         &self,
         data_dir: &Path,
         journal: &mut AuditLog,
     ) -> Result<bool, PolicyError> {
-        let seen_path = data_dir.join(SEEN_FILE);
-        let previous = fs::read_to_string(&seen_path)
-            .ok()
-            .map(|s| s.trim().to_string());
+        let previous = last_journaled_policy(data_dir)?;
         if previous.as_deref() == Some(self.sha256.as_str()) {
             return Ok(false);
         }
@@ -455,6 +509,7 @@ impl Policy {
                 "from_sha256": previous,
                 "to_sha256": self.sha256,
                 "source": source,
+                "locked_profile": self.locked_profile,
                 "labels": self.labels.iter().map(|l| serde_json::json!({
                     "name": l.name, "ai_allowed": l.ai_allowed
                 })).collect::<Vec<_>>(),
@@ -464,15 +519,21 @@ impl Policy {
                 })).collect::<Vec<_>>(),
             }),
         )?;
-        let tmp = seen_path.with_extension("seen.tmp");
-        fs::write(&tmp, &self.sha256)
-            .and_then(|_| fs::rename(&tmp, &seen_path))
-            .map_err(|source| PolicyError::Io {
-                path: seen_path.clone(),
-                source,
-            })?;
         Ok(true)
     }
+}
+
+/// The hash of the policy the journal of `data_dir` last recorded.
+fn last_journaled_policy(data_dir: &Path) -> Result<Option<String>, PolicyError> {
+    let entries = crate::audit::entries_between(data_dir, None, None)?;
+    Ok(entries.iter().rev().find_map(|entry| {
+        let key = if entry.event == "policy_changed" {
+            "to_sha256"
+        } else {
+            "policy_sha256"
+        };
+        entry.data.get(key)?.as_str().map(str::to_string)
+    }))
 }
 
 #[cfg(test)]
@@ -484,7 +545,11 @@ mod tests {
     }
 
     fn page<'a>(location: &'a str, text: &'a str) -> PageText<'a> {
-        PageText { location, text }
+        PageText {
+            location,
+            place: location.to_string(),
+            text,
+        }
     }
 
     #[test]
@@ -567,6 +632,66 @@ mod tests {
             p.profile(Some("inconnu")),
             Err(PolicyError::UnknownProfile(_))
         ));
+    }
+
+    #[test]
+    fn a_policy_change_is_journaled_even_when_a_file_beside_it_says_it_was_seen() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tmp.path();
+        let mut journal = AuditLog::open(dir).unwrap_or_else(|e| panic!("{e}"));
+        let changed = |journal: &mut AuditLog| {
+            Policy::load(dir)
+                .and_then(|p| p.journal_if_changed(dir, journal))
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert!(changed(&mut journal));
+        assert!(!changed(&mut journal));
+        // Someone widens the policy and writes the hash file the previous version trusted.
+        let wider = DEFAULT_POLICY.replace(
+            "labels = [\"public\"]",
+            "labels = [\"public\", \"interne\"]",
+        );
+        fs::write(dir.join(POLICY_FILE), &wider).unwrap_or_else(|e| panic!("{e}"));
+        let sha = hex::encode(Sha256::digest(wider.as_bytes()));
+        fs::write(dir.join("policy.seen"), &sha).unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed(&mut journal));
+        let entries =
+            crate::audit::entries_between(dir, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let last = entries.last().unwrap_or_else(|| panic!("no entry"));
+        assert_eq!(last.event, "policy_changed");
+        assert_eq!(last.data["to_sha256"], sha.as_str());
+        // An entry recording the policy's hash counts as having seen it.
+        journal
+            .append("import", serde_json::json!({ "policy_sha256": "autre" }))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(changed(&mut journal));
+    }
+
+    #[test]
+    fn a_policy_can_lock_the_profile_of_a_workstation() {
+        let kiosk = format!("locked_profile = \"public\"\n{DEFAULT_POLICY}");
+        let p = Policy::parse(&kiosk, PolicySource::Default).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            p.profile(None).map(|p| p.name.as_str()).ok(),
+            Some("public")
+        );
+        assert_eq!(
+            p.profile(Some("public")).map(|p| p.name.as_str()).ok(),
+            Some("public")
+        );
+        match p.profile(Some("agent")) {
+            Err(e @ PolicyError::ProfileLocked { .. }) => {
+                assert!(e.message_fr().contains("impose le profil « public »"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let unknown = format!("locked_profile = \"chef\"\n{DEFAULT_POLICY}");
+        assert!(matches!(
+            Policy::parse(&unknown, PolicySource::Default),
+            Err(PolicyError::Invalid { .. })
+        ));
+        // Without a lock, any defined profile may be chosen.
+        assert!(shipped().profile(Some("public")).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod documents;
+pub mod stamped;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
